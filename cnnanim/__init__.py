@@ -1,0 +1,1 @@
+"""cnnanim: narrated animations of a real, trained TinyVGG."""

@@ -1,0 +1,1 @@
+"""cnnanim scenes: one module per concept; plain Manim scenes."""

@@ -1,0 +1,1 @@
+"""Shipped TinyVGG weights (installed as package data; see README.md here)."""
