@@ -1,0 +1,175 @@
+"""The base of every cnnanim scene: settings as class attributes, the real trace, narration beats.
+
+A scene subclass reads like a storyboard::
+
+    class InputLayer(CnnScene):
+        cli_name = "input"
+        NARRATION = {"intro": {"en": "...", "zh": "..."}}
+
+        def construct(self):
+            with self.beat("intro") as b:
+                self.play(FadeIn(self.get_photo()), run_time=b.part(0.5))
+
+Settings (``image``, ``weights``, ``layer``, ``neuron``, ``lang``) are class attributes; the
+command line makes a subclass with its options, and the plain ``manim`` command reads
+``CNNANIM_IMAGE``, ``CNNANIM_WEIGHTS``, ``CNNANIM_LAYER``, ``CNNANIM_NEURON`` and ``CNNANIM_LANG``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar, Iterator
+
+from manim import UP, Scene, config
+
+from cnnanim import colors
+from cnnanim.errors import CnnanimError, UnknownNameError
+from cnnanim.mobjects import Caption, label
+from cnnanim.narration import Beat, check_lang, cue_times, estimate_duration, split_cues
+from cnnanim.trace import ActivationTrace
+
+
+def file_digest(path: str | os.PathLike | None) -> str:
+    """sha256 of a file's bytes (``"default"`` for None): part of every render's key."""
+    if path is None:
+        return "default"
+    p = Path(path)
+    if not p.is_file():
+        return f"missing:{p}"
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _cached_trace(image: str | None, image_digest: str, weights: str | None,
+                  weights_digest: str) -> ActivationTrace:
+    from cnnanim.trace import trace_image
+
+    return trace_image(image, weights)
+
+
+def get_trace(image: str | os.PathLike | None = None,
+              weights: str | os.PathLike | None = None) -> ActivationTrace:
+    """The trace of ``image`` through ``weights``, cached in this process by file contents."""
+    img = str(image) if image is not None else None
+    w = str(weights) if weights is not None else None
+    return _cached_trace(img, file_digest(img), w, file_digest(w))
+
+
+class CnnScene(Scene):
+    """Base scene: loads the real trace in ``setup()`` and paces ``construct()`` by narration.
+
+    Attributes
+    ----------
+    cli_name : str
+        Name on the command line (``cnnanim render NAME``); empty for abstract scenes.
+    description : str
+        One line for ``cnnanim list``.
+    image, weights : str or None
+        Photo and weights file (None: the bundled photo and the shipped weights).
+    layer : str or None
+        Stage the scene explains, where it explains one.
+    neuron : int or None
+        Output channel (neuron) of that stage.
+    lang : str or None
+        Narration language, ``en`` or ``zh``.
+    NARRATION : dict
+        Beat key -> {language -> text}. Texts may hold ``{name}`` fields filled by
+        :meth:`beat` with numbers from the trace.
+    """
+
+    cli_name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    chapter: ClassVar[str] = ""
+    image: ClassVar[str | None] = None
+    weights: ClassVar[str | None] = None
+    layer: ClassVar[str | None] = None
+    neuron: ClassVar[int | None] = None
+    lang: ClassVar[str | None] = None
+    default_layer: ClassVar[str] = "conv_1_1"
+    valid_layer_kinds: ClassVar[tuple[str, ...]] = ("conv",)
+    NARRATION: ClassVar[dict[str, dict[str, str]]] = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        config.background_color = colors.BACKGROUND
+        # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
+        config.disable_caching = True
+        super().__init__(*args, **kwargs)
+        self.beats: list[tuple[float, float, Beat]] = []
+
+    # -- settings ---------------------------------------------------------------------------
+    def _setting(self, name: str, env: str, default):
+        value = getattr(type(self), name)
+        if value is None:
+            value = os.environ.get(env) or default
+        return value
+
+    def setup(self) -> None:
+        """Resolve the settings and load the trace of the photo through the weights."""
+        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+        self.image = self._setting("image", "CNNANIM_IMAGE", None)
+        self.weights = self._setting("weights", "CNNANIM_WEIGHTS", None)
+        self.trace = get_trace(self.image, self.weights)
+        self.layer = self._setting("layer", "CNNANIM_LAYER", self.default_layer)
+        valid = [n for n in self.trace.stage_names() if self.trace[n].kind in self.valid_layer_kinds]
+        if self.layer not in valid:
+            raise UnknownNameError("layer", self.layer, valid)
+        neuron = self._setting("neuron", "CNNANIM_NEURON", 0)
+        try:
+            self.neuron = int(neuron)
+        except (TypeError, ValueError):
+            raise CnnanimError(f"neuron must be a whole number, got {neuron!r}") from None
+        n_out = self.trace[self.layer].output.shape[0] if self.trace[self.layer].output.ndim == 3 else 0
+        if n_out and not 0 <= self.neuron < n_out:
+            raise CnnanimError(f"neuron must be between 0 and {n_out - 1} for {self.layer}, "
+                               f"got {self.neuron}")
+
+    # -- narration --------------------------------------------------------------------------
+    def narration_text(self, key: str, **values) -> str:
+        """The text of beat ``key`` in the scene's language, with ``values`` filled in."""
+        try:
+            texts = self.NARRATION[key]
+        except KeyError:
+            raise UnknownNameError("narration beat", key, list(self.NARRATION)) from None
+        text = texts.get(self.lang) or texts["en"]
+        return text.format(**values) if values else text
+
+    def make_beat(self, key: str, text: str) -> Beat:
+        """A beat for ``text``: its duration from the voice, or estimated from the text."""
+        return Beat(key=key, text=text, duration=estimate_duration(text, self.lang), lang=self.lang)
+
+    @contextmanager
+    def beat(self, key: str, **values) -> Iterator[Beat]:
+        """Narrate beat ``key``: caption on screen, subtitle cues, and at least its duration.
+
+        Animations played inside should take their run times from ``beat.part(...)``; the beat
+        waits out whatever time is left when the block ends.
+        """
+        text = self.narration_text(key, **values)
+        b = self.make_beat(key, text)
+        caption = Caption(text, self.lang, frame_width=config.frame_width,
+                          frame_height=config.frame_height)
+        self.add_foreground_mobject(caption)
+        if b.audio:
+            self.add_sound(b.audio)
+        cues = split_cues(text, self.lang)
+        for cue, (start, end) in zip(cues, cue_times(cues, b.duration)):
+            self.add_subcaption(cue, duration=end - start, offset=start)
+        t0 = self.renderer.time
+        yield b
+        left = b.duration - (self.renderer.time - t0)
+        if left > 1e-3:
+            self.wait(left)
+        self.remove_foreground_mobject(caption)
+        self.remove(caption)
+        self.beats.append((t0, self.renderer.time, b))
+
+    # -- common pieces ----------------------------------------------------------------------
+    def get_title(self, text: str, size: float = 30):
+        """A title at the top-left of the frame."""
+        t = label(text, size=size, lang=self.lang, weight="BOLD")
+        t.to_corner(UP + [-1, 0, 0], buff=0.35)
+        return t
