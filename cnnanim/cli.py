@@ -79,3 +79,7 @@ def predict(image: str | None, weights: str | None, top: int, as_json: bool) -> 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# Commands defined in other modules register themselves on `main`.
+from cnnanim import cli_render  # noqa: E402,F401

@@ -53,7 +53,13 @@ def _cached_trace(image: str | None, image_digest: str, weights: str | None,
 
 def get_trace(image: str | os.PathLike | None = None,
               weights: str | os.PathLike | None = None) -> ActivationTrace:
-    """The trace of ``image`` through ``weights``, cached in this process by file contents."""
+    """The trace of ``image`` through ``weights``, cached in this process by file contents.
+
+    None means ``$CNNANIM_IMAGE`` / ``$CNNANIM_WEIGHTS`` if set, else the bundled photo and the
+    shipped weights.
+    """
+    image = image if image is not None else (os.environ.get("CNNANIM_IMAGE") or None)
+    weights = weights if weights is not None else (os.environ.get("CNNANIM_WEIGHTS") or None)
     img = str(image) if image is not None else None
     w = str(weights) if weights is not None else None
     return _cached_trace(img, file_digest(img), w, file_digest(w))
