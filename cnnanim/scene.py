@@ -98,11 +98,17 @@ class CnnScene(Scene):
     default_layer: ClassVar[str] = "conv_1_1"
     valid_layer_kinds: ClassVar[tuple[str, ...]] = ("conv",)
     NARRATION: ClassVar[dict[str, dict[str, str]]] = {}
+    #: Composite images only inside their bounding box (see cnnanim.camera); False: stock camera.
+    box_camera: ClassVar[bool] = True
 
     def __init__(self, *args, **kwargs) -> None:
         config.background_color = colors.BACKGROUND
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
         config.disable_caching = True
+        from cnnanim.camera import BoxCamera
+
+        if type(self).box_camera:
+            kwargs.setdefault("camera_class", BoxCamera)
         super().__init__(*args, **kwargs)
         self.beats: list[tuple[float, float, Beat]] = []
 
