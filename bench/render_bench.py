@@ -1,0 +1,130 @@
+"""Render-speed benchmark: every scene at -ql and -qh, the lecture, and the empty-scene floor.
+
+Each render runs in its own process (so peak memory is that render's own). Prints a table of
+video seconds, wall seconds, wall per video second, frames per second, peak memory and each
+render's ratio to the empty-scene floor measured in the same run, and writes the numbers as JSON.
+
+Usage::
+
+    python bench/render_bench.py                  # all scenes, -ql and -qh, plus the lecture
+    python bench/render_bench.py --quality l --scenes input relu --no-lecture
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORKER = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+kind, name, quality, out, fast = sys.argv[1:6]
+fast = fast == "1"
+if kind == "empty":
+    from manim import Scene, tempconfig
+    import os
+    seconds = float(name)
+    class Empty(Scene):
+        def construct(self):
+            self.wait(seconds)
+    cfg = {"quality": {"l": "low_quality", "m": "medium_quality", "h": "high_quality",
+                       "k": "fourk_quality"}[quality], "media_dir": os.path.dirname(out),
+           "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR",
+           "output_file": "empty"}
+    if fast:
+        cfg["video_encoder_options"] = {"preset": "ultrafast"}
+    with tempconfig(cfg):
+        Empty().render()
+    path = next(p for p in __import__("pathlib").Path(os.path.dirname(out)).rglob("empty.mp4"))
+elif kind == "lecture":
+    from cnnanim.lecture import render_lecture
+    kw = {"fast": True} if fast else {}
+    path = render_lecture(quality=quality, output=out, **kw).path
+else:
+    from cnnanim.render import render_scene
+    kw = {"fast": True} if fast else {}
+    path = render_scene(name, quality=quality, output=out, **kw).path
+wall = time.perf_counter() - t0
+import av
+with av.open(str(path)) as c:
+    v = c.streams.video[0]
+    dur = float(v.duration * v.time_base) if v.duration else c.duration / 1e6
+    frames = v.frames
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+print(json.dumps({"video_s": dur, "wall_s": wall, "frames": frames, "peak_mb": peak}))
+"""
+
+
+def run(kind: str, name: str, quality: str, fast: bool, tmp: Path) -> dict:
+    """Render one thing in a fresh process and return its measurements."""
+    out = tmp / f"{kind}-{name}-{quality}.mp4"
+    proc = subprocess.run([sys.executable, "-c", WORKER, kind, name, quality, str(out),
+                           "1" if fast else "0"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quality", "-q", action="append", choices=list("lmhk"),
+                    help="qualities to measure (default: l and h)")
+    ap.add_argument("--scenes", nargs="*", help="scene names (default: all)")
+    ap.add_argument("--no-lecture", action="store_true", help="skip the whole lecture")
+    ap.add_argument("--fast", action="store_true", help="use the fast encoder preset")
+    ap.add_argument("--json", default="bench/results.json", help="where to write the results")
+    args = ap.parse_args()
+    qualities = args.quality or ["l", "h"]
+
+    from cnnanim.registry import all_scenes
+
+    scenes = args.scenes or list(all_scenes())
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cnnanim-bench-") as d:
+        tmp = Path(d)
+        floor = {}
+        for q in qualities:
+            m = run("empty", "10", q, args.fast, tmp)
+            floor[q] = m.get("wall_s", float("nan")) / max(m.get("video_s", 10.0), 1e-9)
+            rows.append({"what": "empty 10 s (floor)", "quality": q, **m})
+        jobs = [("scene", s, q) for q in qualities for s in scenes]
+        if not args.no_lecture:
+            jobs += [("lecture", "lecture", q) for q in qualities]
+        for kind, name, q in jobs:
+            print(f"... {name} -q{q}", file=sys.stderr, flush=True)
+            m = run(kind, name, q, args.fast, tmp)
+            rows.append({"what": name, "quality": q, **m})
+    for r in rows:
+        if "error" in r:
+            continue
+        r["wall_per_video_s"] = r["wall_s"] / r["video_s"] if r["video_s"] else float("nan")
+        r["fps"] = r["frames"] / r["wall_s"] if r["wall_s"] else float("nan")
+        r["ratio_to_floor"] = r["wall_per_video_s"] / floor[r["quality"]]
+
+    head = f"{'what':<22} {'q':>1} {'video s':>8} {'wall s':>8} {'wall/vid':>8} {'fps':>7} {'peak MB':>8} {'x floor':>8}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['what']:<22} {r['quality']:>1}  ERROR {r['error']}")
+            continue
+        print(f"{r['what']:<22} {r['quality']:>1} {r['video_s']:8.1f} {r['wall_s']:8.1f} "
+              f"{r['wall_per_video_s']:8.3f} {r['fps']:7.1f} {r['peak_mb']:8.0f} {r['ratio_to_floor']:8.2f}")
+    result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform()},
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "fast": args.fast,
+              "rows": rows}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    print(f"\nresults written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
