@@ -1,0 +1,255 @@
+"""ReLU: max(0, x) as a graph, on a real window of a conv map, then on the whole map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Axes, Create, FadeIn, FadeOut, Group,
+                   Indicate, Line, ReplacementTransform, SurroundingRectangle, UpdateFromAlphaFunc,
+                   VGroup, Write)
+
+from cnnanim import colors, maths
+from cnnanim.mobjects import CONTENT_BOTTOM, FeatureMap, NumberGrid, fmt, label, number
+from cnnanim.scene import CnnScene
+
+
+def relu_pair(trace, layer: str) -> tuple[str, str]:
+    """(conv stage, relu stage) for a conv or relu stage name (conv_1_1 <-> relu_1_1)."""
+    suffix = layer.split("_", 1)[1]
+    conv, rel = f"conv_{suffix}", f"relu_{suffix}"
+    return conv, rel
+
+
+def decimals_for(values: np.ndarray) -> int:
+    """Decimals that keep small activations readable (2, or 3 when every value is below 0.1)."""
+    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return 2 if m >= 0.1 else 3
+
+
+def choose_window(conv_map: np.ndarray, size: int = 4) -> tuple[int, int]:
+    """Top-left of a ``size`` x ``size`` window mixing negative and positive values.
+
+    Scores every window by how evenly it mixes signs (min of the two counts), then by the
+    magnitude of its values; the first best window in row-major order wins (deterministic).
+    """
+    x = np.asarray(conv_map, dtype=np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(x, (size, size))
+    neg = (win < 0).sum(axis=(-1, -2))
+    pos = (win > 0).sum(axis=(-1, -2))
+    mag = np.abs(win).sum(axis=(-1, -2))
+    score = np.minimum(neg, pos) * (mag.max() + 1.0) + mag
+    flat = int(np.argmax(score))
+    return divmod(flat, score.shape[1])
+
+
+@dataclass(frozen=True)
+class ReluWindowData:
+    """The numbers the ReLU scene shows.
+
+    Attributes
+    ----------
+    conv_stage, relu_stage : str
+    channel : int
+    top, left, size : int
+        The window in the conv output map.
+    before, after : numpy.ndarray
+        (size, size) conv values and their ReLU (== the relu stage's output there).
+    conv_map, relu_map : numpy.ndarray
+        The whole channel before and after ReLU.
+    vmax : float
+        Shared colour half-range (largest magnitude of the conv map).
+    negative, positive : tuple of int
+        (row, col) inside the window of the example negative (most negative) and positive
+        (largest) values.
+    """
+
+    conv_stage: str
+    relu_stage: str
+    channel: int
+    top: int
+    left: int
+    size: int
+    before: np.ndarray
+    after: np.ndarray
+    conv_map: np.ndarray
+    relu_map: np.ndarray
+    vmax: float
+    negative: tuple[int, int]
+    positive: tuple[int, int]
+
+
+def relu_window_data(trace, layer: str, channel: int, size: int = 4) -> ReluWindowData:
+    """Everything the ReLU scene shows for ``layer`` (conv or relu stage) and ``channel``."""
+    conv, rel = relu_pair(trace, layer)
+    conv_map = np.asarray(trace[conv].output[channel], dtype=np.float64)
+    relu_map = maths.relu(conv_map)
+    top, left = choose_window(conv_map, size)
+    before = conv_map[top:top + size, left:left + size].copy()
+    after = maths.relu(before)
+    neg = np.unravel_index(int(np.argmin(before)), before.shape)
+    pos = np.unravel_index(int(np.argmax(before)), before.shape)
+    return ReluWindowData(conv, rel, channel, top, left, size, before, after, conv_map, relu_map,
+                          colors.symmetric_range(conv_map), (int(neg[0]), int(neg[1])),
+                          (int(pos[0]), int(pos[1])))
+
+
+class Relu(CnnScene):
+    """ReLU keeps positives and zeroes negatives, shown on a real conv map."""
+
+    cli_name = "relu"
+    description = "ReLU: max(0, x) on a real conv map, and why non-linearity matters"
+    chapter = "relu"
+    default_layer = "conv_1_1"
+    valid_layer_kinds = ("conv", "relu")
+    NARRATION = {
+        "graph": {
+            "en": "ReLU, the rectified linear unit, is max of zero and x: a positive input passes "
+                  "through unchanged, a negative one becomes zero.",
+            "zh": "ReLU（修正线性单元）就是 max(0, x)：正数原样通过，负数一律变成零。",
+        },
+        "window": {
+            "en": "Here is a real {size} by {size} patch of {conv}, channel {channel}, before "
+                  "ReLU. Red cells are negative, blue cells positive.",
+            "zh": "这是 {conv} 第 {channel} 个通道里真实的 {size}×{size} 小块，还没经过 ReLU。"
+                  "红色是负数，蓝色是正数。",
+        },
+        "apply": {
+            "en": "Element by element: {neg} turns into zero, while {pos} stays exactly {pos}.",
+            "zh": "逐个元素处理：{neg} 变成 0，而 {pos} 保持 {pos} 不变。",
+        },
+        "map": {
+            "en": "Over the whole map, on the same colour scale, every red cell turns white. "
+                  "This is {relu}, the output of the ReLU layer.",
+            "zh": "对整张特征图都这样做，颜色刻度不变，所有红色格子都变成白色，这就是 {relu} 的输出。",
+        },
+        "why": {
+            "en": "A ReLU follows every convolution. Without this bend, a stack of linear layers "
+                  "collapses into one linear layer; and ReLU trains faster than sigmoid.",
+            "zh": "每个卷积层后面都跟着 ReLU。没有这个折点，多层线性运算会塌缩成一层；"
+                  "而且 ReLU 比 sigmoid 训练得更快。",
+        },
+    }
+
+    def setup(self) -> None:
+        super().setup()
+        self.data = self.get_window_data()
+        self.decimals = decimals_for(self.data.before)
+
+    def get_window_data(self) -> ReluWindowData:
+        """The real window, maps and colour range (see :func:`relu_window_data`)."""
+        return relu_window_data(self.trace, self.layer, self.neuron)
+
+    # -- builders ---------------------------------------------------------------------------
+    def get_graph(self, width: float = 3.6, height: float = 2.6,
+                  formula: str = "ReLU(x) = max(0, x)") -> VGroup:
+        """Axes and the graph of max(0, x); tick labels are plain Text (no LaTeX)."""
+        axes = Axes(x_range=[-3, 3, 1], y_range=[-1, 3, 1], x_length=width, y_length=height,
+                    tips=False, axis_config={"include_numbers": False, "color": colors.INK,
+                                             "stroke_width": 2})
+        graph = axes.plot(lambda x: max(0.0, x), x_range=[-3, 3, 0.5], color=colors.POSITIVE,
+                          stroke_width=5, use_smoothing=False)
+        ticks = VGroup()
+        for v in (-2, 2):
+            ticks.add(label(str(v), 18, colors.MUTED).next_to(axes.c2p(v, 0), DOWN, buff=0.12))
+        ticks.add(label("2", 18, colors.MUTED).next_to(axes.c2p(0, 2), LEFT, buff=0.12))
+        xl = label("x", 22).next_to(axes.x_axis.get_right(), DOWN, buff=0.12)
+        formula = label(formula, 24, colors.POSITIVE).next_to(axes, UP, buff=0.2)
+        return VGroup(axes, graph, ticks, xl, formula)
+
+    def get_conv_map(self, height: float = 3.0) -> FeatureMap:
+        return FeatureMap(self.data.conv_map, vmax=self.data.vmax, height=height)
+
+    def get_grid(self, values: np.ndarray, cell: float = 0.78) -> NumberGrid:
+        return NumberGrid(values, scale="activation", vmax=self.data.vmax, cell=cell,
+                          decimals=self.decimals, font_size=20)
+
+    # -- storyboard -------------------------------------------------------------------------
+    def construct(self) -> None:
+        d = self.data
+        title = self.get_title(f"ReLU  ·  {d.conv_stage} → {d.relu_stage}")
+        graph = self.get_graph(width=5.4, height=3.9).move_to([0, 0.55, 0])
+        with self.beat("graph") as b:
+            self.play(Write(title), Create(graph[0]), run_time=b.part(0.3))
+            self.play(Create(graph[1]), FadeIn(graph[2:]), run_time=b.part(0.35))
+
+        cmap = self.get_conv_map().move_to([-4.6, 0.35, 0])
+        cmap_label = label(f"{d.conv_stage}  ch {d.channel}", 20).next_to(cmap, DOWN, buff=0.15)
+        box = cmap.get_cell_box(d.top, d.left, d.size, d.size, stroke_width=3)
+        grid = self.get_grid(d.before).move_to([0, 0.35, 0])
+        lines = VGroup(Line(box.get_corner(UP + RIGHT), grid.get_corner(UP + LEFT)),
+                       Line(box.get_corner(DOWN + RIGHT), grid.get_corner(DOWN + LEFT)))
+        lines.set_stroke(colors.HIGHLIGHT, 1.5)
+        with self.beat("window", size=d.size, conv=d.conv_stage, channel=d.channel) as b:
+            small = self.get_graph(3.4, 2.5, "max(0, x)").move_to([4.75, 0.5, 0])
+            self.play(ReplacementTransform(graph, small), run_time=b.part(0.25))
+            graph = small
+            self.play(FadeIn(cmap), FadeIn(cmap_label), Create(box), run_time=b.part(0.2))
+            self.play(Create(lines), FadeIn(grid), run_time=b.part(0.25))
+
+        neg, pos = d.negative, d.positive
+        after = self.get_grid(d.after).move_to(grid)
+        neg_ex = VGroup(number(d.before[neg], self.decimals, 22, colors.NEGATIVE),
+                        label("→", 22), number(d.after[neg], self.decimals, 22))
+        pos_ex = VGroup(number(d.before[pos], self.decimals, 22, colors.POSITIVE),
+                        label("→", 22), number(d.after[pos], self.decimals, 22, colors.POSITIVE))
+        for ex in (neg_ex, pos_ex):
+            ex.arrange(RIGHT, buff=0.15)
+        examples = VGroup(neg_ex, pos_ex).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        examples.next_to(grid, DOWN, buff=0.25)
+        neg_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] < 0]
+        pos_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] >= 0]
+        with self.beat("apply", neg=fmt(d.before[neg], self.decimals),
+                       pos=fmt(d.before[pos], self.decimals)) as b:
+            self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
+                        for r, c in neg_cells],
+                      *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
+                        for r, c in neg_cells], FadeIn(neg_ex), run_time=b.part(0.35))
+            self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT, scale_factor=1.15)
+                        for r, c in pos_cells], FadeIn(pos_ex), run_time=b.part(0.35))
+
+        window_group = VGroup(*[after.get_cell(r, c) for r, c in neg_cells],
+                              *[after.get_number(r, c) for r, c in neg_cells],
+                              *[grid.get_cell(r, c) for r, c in pos_cells],
+                              *[grid.get_number(r, c) for r, c in pos_cells])
+        rmap = self.get_conv_map().move_to([0.2, 0.35, 0])
+        rmap_label = label(f"{d.relu_stage}  ch {d.channel}", 20).next_to(rmap, DOWN, buff=0.15)
+        arrow = Arrow(cmap.get_right(), rmap.get_left(), buff=0.2, color=colors.INK,
+                      stroke_width=3)
+        arrow_label = label("ReLU", 20).next_to(arrow, UP, buff=0.1)
+        H = d.conv_map.shape[0]
+
+        def sweep(m, alpha):
+            k = int(round(alpha * H))
+            vals = d.conv_map.copy()
+            vals[:k] = d.relu_map[:k]
+            m.set_values(vals, vmax=d.vmax)
+
+        with self.beat("map", relu=d.relu_stage) as b:
+            self.play(FadeOut(window_group), FadeOut(examples), FadeOut(lines), FadeOut(box),
+                      FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
+                      run_time=b.part(0.25))
+            self.play(UpdateFromAlphaFunc(rmap, sweep), run_time=b.part(0.45))
+
+        why = self.get_why().move_to([4.45, 0.35, 0])
+        with self.beat("why") as b:
+            self.play(FadeOut(graph), FadeIn(why[0]), run_time=b.part(0.2))
+            self.play(FadeIn(why[1]), run_time=b.part(0.2))
+            self.play(FadeIn(why[2]), run_time=b.part(0.15))
+            self.play(FadeIn(why[3]), run_time=b.part(0.15))
+
+    def get_why(self) -> VGroup:
+        """Three short reminders: where ReLU sits and why the bend matters."""
+        zh = self.lang == "zh"
+        lines = (["卷积 → ReLU → 卷积 → ReLU → …", "没有 ReLU：W₂(W₁x) = (W₂W₁)x",
+                  "多层只等于一层线性", "比 sigmoid 训练更快"]
+                 if zh else ["conv → ReLU → conv → ReLU → …", "without ReLU: W₂(W₁x) = (W₂W₁)x",
+                             "= one linear layer", "trains faster than sigmoid"])
+        g = VGroup(*[label(t, 20, lang=self.lang) for t in lines])
+        g.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
+        g[2].shift(RIGHT * 0.4)
+        g[2].next_to(g[1], DOWN, buff=0.12, aligned_edge=LEFT).shift(RIGHT * 0.4)
+        g[3].next_to(g[2], DOWN, buff=0.3, aligned_edge=LEFT).align_to(g[0], LEFT)
+        if g.width > 4.6:
+            g.scale_to_fit_width(4.6)
+        return g
