@@ -68,8 +68,9 @@ def check_conv(n: int, k: int, p: int = 0, s: int = 1) -> ConvCheck:
     leftover = span % s
     if leftover:
         return ConvCheck(n, k, p, s, False, None, exact, leftover,
-                         f"the kernel cannot slide symmetrically: after {span // s} steps of {s} "
-                         f"{leftover} cell{'s' if leftover > 1 else ''} remain{'' if leftover > 1 else 's'} "
+                         f"the kernel cannot slide symmetrically: after {span // s} step{'s' if span // s != 1 else ''} "
+                         f"of {s}, {leftover} cell{'s' if leftover > 1 else ''} "
+                         f"remain{'' if leftover > 1 else 's'} "
                          f"uncovered, so the output size {exact.numerator}/{exact.denominator} "
                          "is not a whole number")
     return ConvCheck(n, k, p, s, True, span // s + 1, exact, 0)
