@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cnnanim.errors import UnknownNameError
 
@@ -13,6 +14,8 @@ LANGUAGES = ("en", "zh")
 CHARS_PER_SECOND = {"en": 15.0, "zh": 4.5}
 #: No beat is shorter than this (seconds).
 MIN_BEAT = 1.5
+#: Silence after the spoken words of a beat, before the next beat may start (seconds).
+PAUSE = 0.35
 
 
 def check_lang(lang: str) -> str:
@@ -85,7 +88,52 @@ class Beat:
     duration: float
     lang: str = "en"
     audio: str | None = None
+    #: Length of the spoken clip (0 without a voice).
+    audio_duration: float = 0.0
+    #: The spoken clip (:class:`cnnanim.voice.Clip`) with its word timings, when a voice is used.
+    clip: object | None = field(default=None, repr=False)
 
     def part(self, fraction: float) -> float:
         """A fraction of the beat's duration, for one animation inside it."""
         return max(1 / 60, self.duration * fraction)
+
+    def cues(self) -> list[tuple[float, float, str]]:
+        """Subtitle cues as (start, end, text) offsets from the beat's start.
+
+        With a voice, each cue starts when its first word is spoken (word timings) and the cues
+        cover the speech; without one, they share the beat's duration by length.
+        """
+        pieces = split_cues(self.text, self.lang)
+        if self.clip is not None:
+            times = self.clip.cue_times(self.text, pieces)
+        else:
+            times = cue_times(pieces, self.duration)
+        return [(s, e, c) for c, (s, e) in zip(pieces, times)]
+
+
+def beat_duration(audio_duration: float) -> float:
+    """How long a spoken beat lasts: its audio, a short pause, and at least :data:`MIN_BEAT`."""
+    return max(MIN_BEAT, audio_duration + PAUSE)
+
+
+@lru_cache(maxsize=None)
+def _font_families() -> frozenset[str]:
+    try:
+        import manimpango
+
+        return frozenset(manimpango.list_fonts())
+    except Exception:  # pragma: no cover - no pango: let manim report it
+        return frozenset()
+
+
+def check_caption_font(lang: str) -> None:
+    """Chinese captions need the Noto Sans CJK SC font: raise a clear error when it is missing."""
+    if lang != "zh":
+        return
+    from cnnanim.errors import CnnanimError
+    from cnnanim.mobjects import CJK_FONT
+
+    fonts = _font_families()
+    if fonts and CJK_FONT not in fonts:
+        raise CnnanimError(f"Chinese captions need the font {CJK_FONT!r}, which is not installed: "
+                           "install the fonts-noto-cjk package (apt-get install fonts-noto-cjk)")

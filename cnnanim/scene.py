@@ -18,6 +18,7 @@ command line makes a subclass with its options, and the plain ``manim`` command 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from contextlib import contextmanager
 from functools import lru_cache
@@ -29,7 +30,8 @@ from manim import UP, Scene, config
 from cnnanim import colors
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.mobjects import Caption, label
-from cnnanim.narration import Beat, check_lang, cue_times, estimate_duration, split_cues
+from cnnanim.narration import (Beat, beat_duration, check_caption_font, check_lang,  # noqa: F401
+                                cue_times, estimate_duration, split_cues)
 from cnnanim.trace import ActivationTrace
 
 
@@ -82,6 +84,8 @@ class CnnScene(Scene):
         Output channel (neuron) of that stage.
     lang : str or None
         Narration language, ``en`` or ``zh``.
+    voice : str or None
+        Narration voice: ``auto``, ``espeak``, ``piper`` or ``none`` (see :mod:`cnnanim.voice`).
     NARRATION : dict
         Beat key -> {language -> text}. Texts may hold ``{name}`` fields filled by
         :meth:`beat` with numbers from the trace.
@@ -95,6 +99,8 @@ class CnnScene(Scene):
     layer: ClassVar[str | None] = None
     neuron: ClassVar[int | None] = None
     lang: ClassVar[str | None] = None
+    #: Narration voice: auto, espeak, piper or none (None: ``$CNNANIM_VOICE``, else none).
+    voice: ClassVar[str | None] = None
     default_layer: ClassVar[str] = "conv_1_1"
     valid_layer_kinds: ClassVar[tuple[str, ...]] = ("conv",)
     NARRATION: ClassVar[dict[str, dict[str, str]]] = {}
@@ -149,35 +155,76 @@ class CnnScene(Scene):
         text = texts.get(self.lang) or texts["en"]
         return text.format(**values) if values else text
 
+    def get_speech(self):
+        """The speech service of this render (None: captions only), chosen once per scene.
+
+        The ``voice`` setting (class attribute, else ``$CNNANIM_VOICE``, else ``none``) is
+        ``auto``, ``espeak``, ``piper`` or ``none``; stills and GIFs never get a voice.
+        """
+        if not hasattr(self, "_speech"):
+            from cnnanim.voice import check_voice, get_service
+
+            voice = check_voice(self._setting("voice", "CNNANIM_VOICE", "none"))
+            if not self._writes_sound():
+                voice = "none"
+            self._speech = get_service(voice, self.lang)
+        return self._speech
+
+    def _writes_sound(self) -> bool:
+        """True when this render writes a video that can carry sound (not a still or a GIF)."""
+        spec = getattr(getattr(self.renderer, "file_writer", None), "output_spec", None)
+        if spec is not None and hasattr(spec, "is_video"):
+            return bool(spec.is_video) and not bool(getattr(spec, "is_gif", False))
+        return not config.save_last_frame and str(config.format) not in ("png", "gif")
+
     def make_beat(self, key: str, text: str) -> Beat:
         """A beat for ``text``: its duration from the voice, or estimated from the text."""
-        return Beat(key=key, text=text, duration=estimate_duration(text, self.lang), lang=self.lang)
+        speech = self.get_speech()
+        if speech is None:
+            return Beat(key=key, text=text, duration=estimate_duration(text, self.lang),
+                        lang=self.lang)
+        clip = speech.synthesize(text, self.lang)
+        return Beat(key=key, text=text, duration=beat_duration(clip.duration), lang=self.lang,
+                    audio=str(clip.path), audio_duration=clip.duration, clip=clip)
 
     @contextmanager
     def beat(self, key: str, **values) -> Iterator[Beat]:
         """Narrate beat ``key``: caption on screen, subtitle cues, and at least its duration.
 
         Animations played inside should take their run times from ``beat.part(...)``; the beat
-        waits out whatever time is left when the block ends.
+        waits out whatever time is left when the block ends. With a voice, the clip starts with
+        the beat and the beat lasts at least the clip plus a short pause, so speech never
+        overlaps and is never cut off; subtitle cues follow the spoken words.
         """
+        check_caption_font(self.lang)
         text = self.narration_text(key, **values)
         b = self.make_beat(key, text)
         caption = Caption(text, self.lang, frame_width=config.frame_width,
                           frame_height=config.frame_height)
         self.add_foreground_mobject(caption)
+        t0 = self.renderer.time
         if b.audio:
             self.add_sound(b.audio)
-        cues = split_cues(text, self.lang)
-        for cue, (start, end) in zip(cues, cue_times(cues, b.duration)):
+        for start, end, cue in b.cues():
             self.add_subcaption(cue, duration=end - start, offset=start)
-        t0 = self.renderer.time
         yield b
         left = b.duration - (self.renderer.time - t0)
-        if left > 1e-3:
-            self.wait(left)
+        if left > 1e-3:  # whole frames, rounded up: the beat never ends before its speech
+            self.wait(math.ceil(left * config.frame_rate - 1e-6) / config.frame_rate)
         self.remove_foreground_mobject(caption)
         self.remove(caption)
         self.beats.append((t0, self.renderer.time, b))
+
+    def tear_down(self) -> None:
+        """Pad the soundtrack with silence to the end of the video (same stream lengths)."""
+        super().tear_down()
+        writer = getattr(self.renderer, "file_writer", None)
+        if writer is not None and getattr(writer, "includes_sound", False):
+            from pydub import AudioSegment
+
+            missing = self.renderer.time - writer.audio_segment.duration_seconds
+            if missing > 1e-3:
+                writer.add_audio_segment(AudioSegment.silent(int(round(missing * 1000))))
 
     # -- common pieces ----------------------------------------------------------------------
     def get_title(self, text: str, size: float = 30):
