@@ -231,7 +231,7 @@ class Relu(CnnScene):
                       run_time=b.part(0.25))
             self.play(UpdateFromAlphaFunc(rmap, sweep), run_time=b.part(0.45))
 
-        why = self.get_why().move_to([4.45, 0.35, 0])
+        why = self.get_why().move_to([4.3, 0.35, 0])
         with self.beat("why") as b:
             self.play(FadeOut(graph), FadeIn(why[0]), run_time=b.part(0.2))
             self.play(FadeIn(why[1]), run_time=b.part(0.2))

@@ -1,0 +1,114 @@
+"""Scene ``relu``: the numbers it shows come from the trace (checked against torch), and it renders."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnanim.narration import LANGUAGES
+from cnnanim.render import render_scene
+from cnnanim.scene import get_trace
+from scenes.relu import Relu, choose_window, relu_pair, relu_window_data
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return get_trace()
+
+
+def video_info(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
+        return dur, s.codec_context.width, s.codec_context.height
+
+
+@pytest.mark.parametrize("layer, expected", [("conv_1_1", ("conv_1_1", "relu_1_1")),
+                                             ("relu_1_2", ("conv_1_2", "relu_1_2")),
+                                             ("conv_2_2", ("conv_2_2", "relu_2_2"))])
+def test_relu_pair(trace, layer, expected):
+    assert relu_pair(trace, layer) == expected
+
+
+@pytest.mark.parametrize("layer, channel", [("conv_1_1", 0), ("relu_1_1", 3), ("conv_2_1", 7)])
+def test_window_numbers_are_the_trace(trace, layer, channel):
+    d = relu_window_data(trace, layer, channel)
+    conv = trace[d.conv_stage].output[channel]
+    rel = trace[d.relu_stage].output[channel]
+    s = slice(d.top, d.top + d.size), slice(d.left, d.left + d.size)
+    np.testing.assert_array_equal(d.before, conv[s].astype(np.float64))
+    # ReLU of the window is the relu stage's output there, and what torch computes
+    np.testing.assert_allclose(d.after, rel[s], rtol=0, atol=0)
+    torch_relu = F.relu(torch.from_numpy(conv)).numpy()
+    np.testing.assert_array_equal(d.relu_map, torch_relu.astype(np.float64))
+    np.testing.assert_array_equal(d.relu_map, rel.astype(np.float64))
+    # negatives become 0, positives pass unchanged
+    assert np.all(d.after[d.before < 0] == 0)
+    pos = d.before > 0
+    np.testing.assert_array_equal(d.after[pos], d.before[pos])
+    # examples: the most negative and the largest value of the window
+    assert d.before[d.negative] == d.before.min()
+    assert d.before[d.positive] == d.before.max()
+    # one shared colour range: the conv map's largest magnitude
+    assert d.vmax == pytest.approx(float(np.abs(conv).max()))
+
+
+def test_window_mixes_signs_when_the_map_does(trace):
+    for layer in trace.stage_names("conv"):
+        for ch in (0, 5):
+            conv = trace[layer].output[ch]
+            if (conv < 0).any() and (conv > 0).any():
+                d = relu_window_data(trace, layer, ch)
+                assert (d.before < 0).any() and (d.before > 0).any(), (layer, ch)
+
+
+def test_choose_window_is_deterministic_and_mixed():
+    x = np.full((8, 8), 1.0)
+    x[5:7, 2:4] = -1.0
+    top, left = choose_window(x, 4)
+    assert choose_window(x, 4) == (top, left)
+    w = x[top:top + 4, left:left + 4]
+    assert (w < 0).sum() == 4 and (w > 0).sum() == 12
+
+
+def test_narration_has_every_language():
+    for key, texts in Relu.NARRATION.items():
+        for lang in LANGUAGES:
+            assert texts.get(lang), (key, lang)
+
+
+def test_renders_low_quality(tmp_path):
+    r = render_scene("relu", quality="l", output=tmp_path / "x.mp4")
+    assert r.path.exists()
+    dur, w, h = video_info(r.path)
+    beats = r.scene_object.beats
+    total = sum(b.duration for _, _, b in beats)
+    assert abs(dur - total) < 0.2
+    assert 25 <= dur <= 50
+    assert (w, h) == (854, 480)
+    assert r.subtitles.exists() and r.subtitles.read_text().strip()
+
+
+def test_last_frame_relu_map_has_no_red(tmp_path):
+    """After ReLU nothing is negative: the output map shows no red cells."""
+    from PIL import Image
+
+    r = render_scene("relu", quality="l", fmt="png", output=tmp_path / "x.png")
+    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
+    # the relu map sits at x = 0.2, y = 0.35, height 3 (frame 14.22 x 8 -> 854 x 480)
+    def px(x, y):
+        return int((x + 14.222 / 2) / 14.222 * 854), int((4 - y) / 8 * 480)
+    x0, y0 = px(0.2 - 1.4, 0.35 + 1.4)
+    x1, y1 = px(0.2 + 1.4, 0.35 - 1.4)
+    region = img[y0:y1, x0:x1]
+    redness = region[..., 0] - region[..., 2]
+    assert redness.max() < 25
+
+
+def test_zh_renders_last_frame(tmp_path):
+    r = render_scene("relu", quality="l", fmt="png", lang="zh", layer="relu_2_1", neuron=2,
+                     output=tmp_path / "zh.png")
+    assert r.path.exists() and r.path.stat().st_size > 0
