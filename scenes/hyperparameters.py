@@ -412,7 +412,7 @@ class HyperScene(CnnScene):
         title = self.get_title("无效的组合" if self.lang == "zh" else "An invalid combination")
         m = ex.n + 2 * ex.p
         cell = grid_cell(m, max(ex.k, m), room=4.0)
-        grid = self.get_input_grid(ex, cell)
+        grid = self.input_grid = self.get_input_grid(ex, cell)
         lab = self.grid_label(grid, self.size_text(ex.n, ex.p))
         kv = colors.symmetric_range(ex.kernel)
         kern = self.get_kernel(ex, kv)
@@ -443,6 +443,7 @@ class HyperScene(CnnScene):
         cells = [(r, c) for r in range(m) for c in range(m) if r in left_idx or c in left_idx]
         marks = VGroup(*[grid.box(r, c, color=LEFTOVER, stroke_width=4).set_fill(LEFTOVER, 0.45)
                          for r, c in cells])
+        self.leftover_cells = cells
         left_text = (f"{ch.leftover}" if self.lang == "zh"
                      else plural(ch.leftover, "column", "en") + " and "
                      + plural(ch.leftover, "row", "en"))
@@ -513,7 +514,7 @@ class Padding(HyperScene):
         m = self.n + 2 * self.p
         cell = grid_cell(m, room=4.2)
         title = self.get_title("填充" if self.lang == "zh" else "Padding")
-        grid = self.get_input_grid(ex, cell)
+        grid = self.input_grid = self.get_input_grid(ex, cell)
         lab = self.grid_label(grid, self.size_text(self.n))
         kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name(), layer=self.layer,
@@ -620,7 +621,7 @@ class KernelSize(HyperScene):
         m = self.n + 2 * self.p
         cell = grid_cell(m, room=4.2)
         title = self.get_title("卷积核大小" if self.lang == "zh" else "Kernel size")
-        grid = self.get_input_grid(exs[0], cell)
+        grid = self.input_grid = self.get_input_grid(exs[0], cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
         sizes = self.kernel_sizes()
         sizes_text = ("、".join(str(k) for k in sizes) if self.lang == "zh"
@@ -696,7 +697,7 @@ class Stride(HyperScene):
         m = self.n + 2 * self.p
         cell = grid_cell(m, room=4.2)
         title = self.get_title("步长" if self.lang == "zh" else "Stride")
-        grid = self.get_input_grid(ex1, cell)
+        grid = self.input_grid = self.get_input_grid(ex1, cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
         kern = self.get_kernel(ex1, colors.symmetric_range(ex1.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name()) as b:

@@ -1,0 +1,199 @@
+"""Hyper-parameter scenes: the numbers they show (against torch) and -ql renders.
+
+The numbers use the default (shipped) weights, as the scenes do.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import av
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnanim import maths
+from cnnanim.render import render_scene
+from cnnanim.scene import get_trace
+from cnnanim_scenes import hyperparameters as hp
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return get_trace()
+
+
+def torch_conv(crop, kernel, p, s):
+    x = torch.from_numpy(np.asarray(crop, dtype=np.float64))[None, None]
+    w = torch.from_numpy(np.asarray(kernel, dtype=np.float64))[None, None]
+    return F.conv2d(x, w, padding=p, stride=s)[0, 0].numpy()
+
+
+# -- data ------------------------------------------------------------------------------------
+def test_crop_and_kernel_are_real(trace):
+    ex = hp.example_data(trace, "conv_1_1", 0, 7, 3, 1, 1)
+    x = trace["conv_1_1"].input[0]
+    assert np.array_equal(ex.crop, x[28:35, 28:35].astype(np.float64))
+    assert np.array_equal(ex.kernel, trace["conv_1_1"].weight[0, 0].astype(np.float64))
+    assert ex.real
+
+
+@pytest.mark.parametrize("n,k,p,s", [(7, 3, 1, 1), (7, 3, 0, 1), (7, 2, 0, 1), (7, 5, 0, 1),
+                                     (7, 3, 0, 2), (7, 3, 1, 2), (5, 3, 2, 3), (9, 5, 2, 2),
+                                     (6, 1, 0, 1), (4, 7, 3, 1)])
+def test_outputs_match_torch(trace, n, k, p, s):
+    ex = hp.example_data(trace, "conv_1_1", 3, n, k, p, s)
+    assert ex.check.valid
+    expected = torch_conv(ex.crop, ex.kernel, p, s)
+    assert ex.output.shape == expected.shape == (ex.check.output_size,) * 2
+    np.testing.assert_allclose(ex.output, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_every_small_combination_matches_torch_or_is_invalid(trace):
+    for n, k, p, s in itertools.product(range(1, 9), range(1, 6), range(0, 3), range(1, 4)):
+        ex = hp.example_data(trace, "conv_1_1", 0, n, k, p, s)
+        if ex.check.valid:
+            np.testing.assert_allclose(ex.output, torch_conv(ex.crop, ex.kernel, p, s), atol=1e-12)
+            assert len(ex.starts) == ex.check.output_size
+        else:
+            assert ex.output is None
+
+
+def test_example_kernels_are_derived_from_the_real_one(trace):
+    real = trace["conv_1_1"].weight[2, 0].astype(np.float64)
+    np.testing.assert_array_equal(hp.example_kernel(real, 3), real)
+    np.testing.assert_array_equal(hp.example_kernel(real, 2), real[:2, :2])
+    np.testing.assert_array_equal(hp.example_kernel(real, 1), real[1:2, 1:2])
+    k5 = hp.example_kernel(real, 5)
+    np.testing.assert_array_equal(k5[1:4, 1:4], real)
+    assert k5.sum() == pytest.approx(real.sum()) and np.count_nonzero(k5[0]) == 0
+    k4 = hp.example_kernel(real, 4)
+    np.testing.assert_array_equal(k4[:3, :3], real)
+
+
+def test_window_starts_and_leftover():
+    assert hp.window_starts(7, 3, 0, 3) == [0, 3]
+    c = maths.check_conv(7, 3, 0, 3)
+    assert 3 + 3 + c.leftover == 7  # last window ends at 6, one column left over
+    for n, k, p, s in itertools.product(range(1, 13), range(1, 8), range(0, 4), range(1, 5)):
+        c = maths.check_conv(n, k, p, s)
+        st = hp.window_starts(n, k, p, s)
+        if n + 2 * p < k:
+            assert st == []
+            continue
+        assert st[-1] + k + c.leftover == n + 2 * p
+        assert (len(st) == c.output_size) if c.valid else (len(st) == int(c.exact))
+
+
+def test_coverage_counts_windows():
+    for n, k, p, s in [(7, 3, 1, 1), (7, 3, 0, 1), (7, 3, 0, 2), (6, 2, 1, 2)]:
+        cov = hp.coverage(n, k, p, s)
+        brute = np.zeros((n, n), dtype=int)
+        for a in hp.window_starts(n, k, p, s):
+            for b in hp.window_starts(n, k, p, s):
+                m = np.zeros((n + 2 * p,) * 2, dtype=int)
+                m[a:a + k, b:b + k] = 1
+                brute += m[p:p + n, p:p + n]
+        np.testing.assert_array_equal(cov, brute)
+    assert hp.coverage(7, 3, 1, 1)[0, 0] == 4 and hp.coverage(7, 3, 0, 1)[0, 0] == 1
+
+
+def test_scene_data_methods(trace):
+    s = hp.Padding()
+    s.setup()
+    d = s.get_padding_data()
+    assert d["ex"].check.output_size == 7 and d["ex0"].check.output_size == 5
+    assert (d["c1"], d["c0"]) == (4, 1)
+    np.testing.assert_allclose(d["ex"].output, torch_conv(d["ex"].crop, d["ex"].kernel, 1, 1))
+
+    k = hp.KernelSize()
+    k.setup()
+    exs = k.get_kernel_size_data()["examples"]
+    assert [e.k for e in exs] == [2, 3, 5] and [e.check.output_size for e in exs] == [6, 5, 3]
+    assert [e.real for e in exs] == [False, True, False]
+    assert "illustration" in k.derived_text([2, 3, 5])
+
+    st = hp.Stride()
+    st.setup()
+    d = st.get_stride_data()
+    assert d["ex1"].check.output_size == 5 and d["exs"].check.output_size == 3
+    assert d["exs"].check.formula == "(7 - 3 + 2×0) / 2 + 1 = 3"
+    np.testing.assert_allclose(d["exs"].output, torch_conv(d["exs"].crop, d["exs"].kernel, 0, 2))
+
+
+# -- renders ---------------------------------------------------------------------------------
+def video_info(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
+        return dur, s.width, s.height
+
+
+def check_render(result):
+    dur, w, h = video_info(result.path)
+    beats = result.scene_object.beats
+    assert beats
+    assert abs(dur - sum(b.duration for _, _, b in beats)) <= 0.2
+    assert (w, h) == (854, 480)
+    assert result.subtitles.exists() and result.subtitles.read_text(encoding="utf-8").strip()
+    return [b.key for _, _, b in beats]
+
+
+@pytest.mark.parametrize("name,settings,keys", [
+    ("padding", {}, ["input", "pad", "slide", "border", "nopad"]),
+    ("kernel-size", {}, ["input", "honest", "size", "size", "size", "summary"]),
+    ("stride", {}, ["input", "stride1", "strideS", "formula"]),
+    ("conv-invalid", {}, ["fail_setup", "fail_slide", "fail_leftover", "fail_fraction"]),
+])
+def test_scene_renders(tmp_path, name, settings, keys):
+    r = render_scene(name, quality="l", output=tmp_path / "x.mp4", **settings)
+    assert check_render(r) == keys
+
+
+def test_invalid_settings_render_the_failure(tmp_path):
+    r = render_scene("stride", quality="l", output=tmp_path / "x.mp4", lang="zh",
+                     input_size=8, kernel=3, padding_amount=0, stride_amount=2)
+    assert check_render(r)[0] == "fail_setup"
+    assert "7/2" in r.subtitles.read_text(encoding="utf-8")
+
+
+def test_kernel_too_big_renders_the_failure(tmp_path):
+    r = render_scene("kernel-size", quality="l", fmt="png", output=tmp_path / "x.png",
+                     input_size=3, kernel=5)
+    assert r.path.exists()
+
+
+def pixel(img, x, y):
+    """RGB of the frame pixel at scene point (x, y)."""
+    w, h = img.size
+    return np.array(img.getpixel((int((x + 7.111) / 14.222 * w), int((4 - y) / 8 * h))))[:3]
+
+
+def test_last_frame_leftover_red_and_padding_grey(tmp_path):
+    from PIL import Image
+
+    r = render_scene("conv-invalid", quality="l", fmt="png", output=tmp_path / "x.png",
+                     padding_amount=1, input_size=6, kernel=3, stride_amount=3)
+    s = r.scene_object
+    img = Image.open(r.path).convert("RGB")
+    grid = s.input_grid
+    assert s.leftover_cells  # (6 - 3 + 2) % 3 = 2 columns and rows left over
+    row, col = s.leftover_cells[0]
+    sq = grid.by_pos[(row, col)][0]
+    ll = sq.get_corner(np.array([-1, -1, 0]))
+    rr, gg, bb = pixel(img, ll[0] + grid.cell * 0.2, ll[1] + grid.cell * 0.2)
+    assert rr > gg + 40 and rr > bb + 40
+    # a padding cell (top-left corner, bottom-left quarter): grey
+    sq = grid.by_pos[(0, 0)][0]
+    ll = sq.get_corner(np.array([-1, -1, 0]))
+    c = pixel(img, ll[0] + grid.cell * 0.2, ll[1] + grid.cell * 0.2)
+    assert np.all(np.abs(c.astype(int) - 0xc9) < 20), c
+
+
+def test_padding_seed(tmp_path):
+    r = render_scene("padding-seed", quality="l", output=tmp_path / "x.mp4")
+    assert check_render(r) == ["seed", "keep"]
+    d = r.scene_object.get_seed_data()
+    assert d["image"].shape == (28, 28) and d["map"].shape == (28, 28) and d["p"] == 1
+    assert d["check"].output_size == 28
