@@ -98,8 +98,14 @@ def fit_square(img: Image.Image, size: int) -> Image.Image:
         return img
     scale = size / min(w, h)
     nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = img.resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=3.0)
     left, top = (nw - size) // 2, (nh - size) // 2
+    if nw * nh > max(w * h, 16 * size * size):
+        # A thin strip (e.g. 1x100000) would first grow to 64x6400000 pixels: scale only the
+        # part of it that survives the crop (same sampling, at most rounding differences).
+        sx, sy = w / nw, h / nh
+        box = (left * sx, top * sy, (left + size) * sx, (top + size) * sy)
+        return img.resize((size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
+    img = img.resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return img.crop((left, top, left + size, top + size))
 
 

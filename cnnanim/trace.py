@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.presets import STAGE_KIND, STAGES
+from cnnanim.presets import PRESETS, STAGE_KIND, STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     from cnnanim.model import TinyVGG
@@ -220,7 +220,12 @@ def trace(model: "TinyVGG", image: np.ndarray, stages: list[str] | None = None,
             st.stride = _as_int(module.stride)
             st.padding = _as_int(module.padding)
         out[name] = st
-    names = list(class_names) if class_names is not None else [str(i) for i in range(model.output_shape)]
+    if class_names is not None:
+        names = list(class_names)
+    else:  # the preset's class names when ``preset`` describes this model, else "0", "1"...
+        p = PRESETS.get(preset)
+        fits = p is not None and p.input_shape == expected and len(p.classes) == model.output_shape
+        names = list(p.classes) if fits else [str(i) for i in range(model.output_shape)]
     return ActivationTrace(preset=preset, image=image.copy(), stages=out,
                            logits=logits_t[0].numpy().copy(), probabilities=probs_t[0].numpy().copy(),
                            class_names=names)
