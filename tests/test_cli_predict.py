@@ -184,18 +184,12 @@ def test_weights_with_unknown_preset(tmp_path):
     assert_one_line_error(run("predict", "--weights", p), "mnist")
 
 
-# Known bug in cnnanim/cli.py (reported, not fixed here: not this test file's module): click usage
-# errors (bad option values, unknown options) are printed by click itself as "Usage: ...",
-# "Try '... --help' for help.", "", "Error: ..." -- four lines instead of one. Strict xfail: once
-# CnnanimGroup prints UsageError as one line these XPASS and fail, so remove the mark then.
-USAGE_BUG = pytest.mark.xfail(strict=True, reason="cli.py: click UsageError prints Usage/Try lines")
-
-
+# click usage errors (bad option values, unknown options) must also be one line.
 @pytest.mark.parametrize("args", [
-    pytest.param(["--top", "0"], marks=USAGE_BUG),
-    pytest.param(["--top", "-2"], marks=USAGE_BUG),
-    pytest.param(["--top", "three"], marks=USAGE_BUG),
-    pytest.param(["--bogus"], marks=USAGE_BUG),
+    ["--top", "0"],
+    ["--top", "-2"],
+    ["--top", "three"],
+    ["--bogus"],
     ["--top"],
 ])
 def test_bad_option_values(weights_file, args):
