@@ -59,6 +59,10 @@ def _from_array(arr: np.ndarray) -> Image.Image:
         raise CnnanimError(f"an image array must be HxW, HxWx1, HxWx3 or HxWx4, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
         raise CnnanimError("the image array contains NaN or infinite values")
+    if a.dtype == np.uint16:  # 16-bit samples: scale like a 16-bit image file
+        a = np.rint(a.astype(np.float64) / 257.0).astype(np.uint8)
+    elif a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
     if a.dtype != np.uint8:
         a = a.astype(np.float64)
         if a.max(initial=0) <= 1.0 and a.min(initial=0) >= 0.0:

@@ -132,6 +132,13 @@ class ActivationTrace:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ActivationTrace":
         """Read a trace written by :meth:`save` (no pickle)."""
+        try:
+            return cls._load(path)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise CnnanimError(f"{path} is not a cnnanim trace file: {e}") from None
+
+    @classmethod
+    def _load(cls, path: str | os.PathLike) -> "ActivationTrace":
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
             stages = {}
