@@ -288,5 +288,7 @@ def test_save_load_partial_trace(tmp_path):
 def test_load_refuses_pickled_objects(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, header=np.array([{"preset": "x"}], dtype=object))
-    with pytest.raises(ValueError):
+    from cnnanim.errors import CnnanimError
+
+    with pytest.raises(CnnanimError, match="not a cnnanim trace file"):
         ActivationTrace.load(path)
