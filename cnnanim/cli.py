@@ -84,3 +84,4 @@ if __name__ == "__main__":  # pragma: no cover
 # Commands defined in other modules register themselves on `main`.
 from cnnanim import cli_render  # noqa: E402,F401
 from cnnanim import cli_hyper  # noqa: E402,F401
+from cnnanim import cli_lecture  # noqa: E402,F401
