@@ -267,7 +267,7 @@ class Overview(CnnScene):
         g = MarkupText(f'{head} <b><span foreground="{colors.LOGIT}">{escape(d.top_name)}</span></b> '
                        f'<span foreground="{colors.LOGIT}">{pct}</span>',
                        font=font_for(self.lang), font_size=22, color=colors.INK)
-        g.to_edge(RIGHT, buff=7.11 - 6.8).set_y(3.42)
+        g.move_to([6.75 - g.width / 2, 3.42, 0])
         return g
 
     # -- verbs ----------------------------------------------------------------------------------

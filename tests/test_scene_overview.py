@@ -1,0 +1,172 @@
+"""Overview scene: every column's maps are the trace's (checked against torch), the output names
+the predicted class (espresso for CNN Explainer's own model and photo), and the scene renders.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from click.testing import CliRunner
+
+from cnnanim import colors
+from cnnanim.paths import explainer_dir
+from cnnanim.render import render_scene
+from cnnanim.scene import get_trace
+from cnnanim.weights import DEFAULT_WEIGHTS
+from cnnanim_scenes import overview as ov
+
+needs_weights = pytest.mark.skipif(
+    not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),
+    reason="the shipped weights (weights/explainer.safetensors) are not there yet")
+
+EXPECTED_COLUMNS = ["input", "conv_1_1", "relu_1_1", "conv_1_2", "relu_1_2", "max_pool_1",
+                    "conv_2_1", "relu_2_1", "conv_2_2", "relu_2_2", "max_pool_2"]
+
+
+@pytest.fixture(scope="module")
+def trace():
+    """The default photo through the default (shipped) weights."""
+    return get_trace()
+
+
+def check_overview_numbers(t) -> ov.OverviewData:
+    d = ov.overview_data(t)
+    assert [c.name for c in d.columns] == EXPECTED_COLUMNS
+    np.testing.assert_array_equal(d.columns[0].maps, t.image)
+    prev = torch.from_numpy(np.asarray(t.image, np.float64))[None]
+    for col in d.columns[1:]:
+        st = t[col.name]
+        np.testing.assert_array_equal(col.maps, st.output)
+        assert len(col.maps) == 10 and col.scales == ["activation"] * 10
+        assert col.vmax == pytest.approx(float(np.abs(st.output).max()))
+        if col.kind == "conv":
+            ref = F.conv2d(prev, torch.from_numpy(st.weight.astype(np.float64)),
+                           torch.from_numpy(st.bias.astype(np.float64)), stride=st.stride,
+                           padding=st.padding)
+        elif col.kind == "relu":
+            ref = F.relu(prev)
+        else:
+            ref = F.max_pool2d(prev, st.kernel_size, st.stride)
+        np.testing.assert_allclose(col.maps, ref[0].numpy(), rtol=1e-4, atol=1e-4)
+        prev = torch.from_numpy(np.asarray(st.output, np.float64))[None]
+        c, h, w = st.output.shape
+        assert col.shape_text == f"{h}×{w}×{c}"
+    logits = torch.from_numpy(np.asarray(t.logits, np.float64))
+    np.testing.assert_allclose(d.probabilities, torch.softmax(logits, 0).numpy(), rtol=1e-5,
+                               atol=1e-7)
+    assert d.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert d.top == int(torch.argmax(logits)) and d.top_name == t.predicted_class
+    assert d.flatten_size == t["flatten"].output.size
+    return d
+
+
+def test_overview_numbers_seeded(traces):
+    d = check_overview_numbers(traces["explainer"][1])
+    assert [c.shape_text for c in d.columns][:2] == ["64×64×3", "62×62×10"]
+    assert d.columns[-1].shape_text == "13×13×10"
+    assert d.flatten_size == 1690
+    assert d.columns[0].scales == ["red", "green", "blue"]
+
+
+@needs_weights
+def test_overview_numbers_default_trace(trace):
+    check_overview_numbers(trace)
+
+
+def test_narration_has_both_languages_and_fills(traces):
+    values = ov.overview_data(traces["explainer"][1]).narration_values()
+    assert values["in_size"] == "64" and values["pool1"] == "30" and values["last"] == "13"
+    assert values["flat"] == "1690"
+    for key, texts in ov.Overview.NARRATION.items():
+        assert set(texts) >= {"en", "zh"}, key
+        for lang in ("en", "zh"):
+            filled = texts[lang].format(**values)
+            assert "{" not in filled and filled.strip(), (key, lang)
+
+
+def test_connection_counts():
+    """Convolutions link every map to every map, ReLU and pooling map to map."""
+    assert len(ov.connections([[0, j, 0] for j in range(3)], [[1, j, 0] for j in range(10)],
+                              True).get_subpaths()) == 30
+    assert len(ov.connections([[0, j, 0] for j in range(10)], [[1, j, 0] for j in range(10)],
+                              False).get_subpaths()) == 10
+
+
+@pytest.mark.skipif(not (explainer_dir() / "model.json").exists(),
+                    reason="CNN Explainer's model (../shared/cnn-explainer) is not available")
+def test_explainer_model_names_espresso(tmp_path):
+    """Acceptance: CNN Explainer's own model and photo -> the overview names espresso."""
+    from cnnanim.cli import main
+
+    out = tmp_path / "tfjs.safetensors"
+    res = CliRunner().invoke(main, ["weights", "import-tfjs",
+                                    str(explainer_dir() / "model.json"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    t = get_trace(explainer_dir() / "img" / "espresso_1.jpeg", out)
+    d = check_overview_numbers(t)
+    assert d.top_name == "espresso"
+    assert d.narration_values()["top"] == "espresso"
+
+
+# -- rendering -----------------------------------------------------------------------------------
+def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int, int]:
+    return int(round((x + 14.222 / 2) / 14.222 * w)), int(round((4 - y) / 8 * h))
+
+
+def inside_frame(scene) -> list[str]:
+    """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7])."""
+    from cnnanim.mobjects import CONTENT_BOTTOM
+
+    bad = []
+    for m in scene.mobjects:
+        if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
+                or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
+            bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "
+                       f"{m.get_bottom()[1]:.2f}..{m.get_top()[1]:.2f}")
+    return bad
+
+
+@needs_weights
+def test_overview_renders(tmp_path, trace):
+    import av
+
+    r = render_scene("overview", quality="l", output=tmp_path / "x.mp4")
+    assert r.path.exists()
+    scene = r.scene_object
+    beats = sum(b.duration for _, _, b in scene.beats)
+    assert 20 <= beats <= 40
+    with av.open(str(r.path)) as c:
+        s = c.streams.video[0]
+        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
+        size = (s.codec_context.width, s.codec_context.height)
+    assert abs(dur - beats) <= 0.2
+    assert size == (854, 480)
+    assert r.subtitles.exists() and r.subtitles.read_text().strip()
+    assert [b.key for _, _, b in scene.beats] == list(ov.Overview.NARRATION)
+    assert inside_frame(scene) == []
+
+
+@needs_weights
+def test_overview_last_frame(tmp_path, trace):
+    from PIL import Image
+
+    r = render_scene("overview", quality="l", fmt="png", output=tmp_path / "x.png")
+    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
+    d = ov.overview_data(trace)
+    scene = r.scene_object
+    # the top class's output bar is the darker orange
+    x = scene.out_left + d.probabilities[d.top] * ov.OUT_BAR_MAX / 2
+    px, py = scene_to_pixel(x, ov.map_y(d.top, 10))
+    assert np.abs(img[py, px] - colors.hex_to_rgb(colors.LOGIT) * 255).max() < 30
+    # the centre of the last column's first map has its activation colour
+    col = d.columns[-1]
+    m = col.maps[0]
+    h = m.shape[0]
+    px, py = scene_to_pixel(scene.column_x(len(d.columns) - 1), ov.map_y(0, 10))
+    want = colors.activation_rgb(m[h // 2, h // 2], col.vmax) * 255
+    assert np.abs(img[py, px] - want).max() < 30
+    assert inside_frame(scene) == []

@@ -1,0 +1,159 @@
+"""Softmax scene: the numbers it shows (against the trace and torch.softmax) and that it renders.
+
+Numbers use the seeded model of the shared fixtures and the default photo through the default
+(shipped) weights; renders run at -ql.
+"""
+
+from __future__ import annotations
+
+import os
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from cnnanim import colors, maths
+from cnnanim.mobjects import CONTENT_BOTTOM
+from cnnanim.render import render_scene
+from cnnanim.scene import get_trace
+from cnnanim.weights import DEFAULT_WEIGHTS
+from cnnanim_scenes import softmax as sm
+
+needs_weights = pytest.mark.skipif(
+    not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),
+    reason="the shipped weights (weights/explainer.safetensors) are not there yet")
+
+
+@pytest.fixture(scope="module")
+def trace():
+    """The default photo through the default (shipped) weights."""
+    return get_trace()
+
+
+def check_softmax_numbers(t) -> sm.SoftmaxData:
+    d = sm.softmax_data(t)
+    z = torch.from_numpy(np.asarray(t.logits, np.float64))
+    ref = torch.softmax(z, dim=0).numpy()
+    np.testing.assert_allclose(d.logits, t.logits, rtol=0, atol=0)
+    np.testing.assert_allclose(d.exps, np.exp(np.asarray(t.logits, np.float64)), rtol=1e-12)
+    assert d.total == pytest.approx(float(np.exp(np.asarray(t.logits, np.float64)).sum()), rel=1e-12)
+    np.testing.assert_allclose(d.probabilities, ref, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(d.probabilities, t.probabilities, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(d.probabilities, d.exps / d.total, rtol=1e-12)
+    assert d.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(d.rescaled, maths.rescale(t.logits), rtol=0, atol=0)
+    assert d.rescaled.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (d.rescaled >= 0).all()
+    assert d.top == int(torch.argmax(z)) == t.predicted_index
+    assert d.top_name == t.predicted_class
+    assert d.runner_up != d.top and d.logits[d.runner_up] == np.sort(d.logits)[-2]
+    assert d.argmax.sum() == 1 and d.argmax[d.top] == 1
+    assert d.exp_ratio == pytest.approx(np.exp(d.logit_gap), rel=1e-9)
+    assert d.exp_ratio == pytest.approx(d.probabilities[d.top] / d.probabilities[d.runner_up],
+                                        rel=1e-9)
+    return d
+
+
+def test_softmax_numbers_seeded_models(traces, preset_name):
+    check_softmax_numbers(traces[preset_name][1])
+
+
+@needs_weights
+def test_softmax_numbers_default_trace(trace):
+    d = check_softmax_numbers(trace)
+    # softmax favours the largest logit more than plain rescaling does
+    assert d.probabilities[d.top] >= d.rescaled[d.top]
+
+
+def test_softmax_favours_largest_logit():
+    class T:  # a trace stand-in: only logits and class names are read
+        logits = np.array([2.0, 1.0, 0.5, -1.0], np.float32)
+        class_names = ["a", "b", "c", "d"]
+
+    d = sm.softmax_data(T())
+    assert d.top == 0 and d.runner_up == 1
+    assert d.probabilities[0] > d.rescaled[0]
+    np.testing.assert_allclose(d.rescaled, (T.logits + 1.0) / (T.logits + 1.0).sum(), rtol=1e-7)
+    assert d.shift == -1.0
+
+
+def test_fmt_exp():
+    assert sm.fmt_exp(6628.37) == "6628"
+    assert sm.fmt_exp(0.39718) == "0.3972"
+    assert sm.fmt_exp(5.5162e-6) == "5.516×10⁻⁶"
+    assert sm.fmt_exp(1.2345e7) == "1.234×10⁷" or sm.fmt_exp(1.2345e7) == "1.235×10⁷"
+
+
+def test_narration_has_both_languages_and_fills(traces):
+    values = sm.softmax_data(traces["explainer"][1]).narration_values()
+    for key, texts in sm.Softmax.NARRATION.items():
+        assert set(texts) >= {"en", "zh"}, key
+        for lang in ("en", "zh"):
+            filled = texts[lang].format(**values)
+            assert "{" not in filled and filled.strip(), (key, lang)
+
+
+def test_narration_values_are_the_trace_numbers(traces):
+    t = traces["explainer"][1]
+    d = sm.softmax_data(t)
+    v = d.narration_values()
+    assert v["top"] == t.predicted_class
+    assert v["p_top"] == f"{float(d.probabilities[d.top]):.4f}"
+    assert v["z_top"] == f"{float(t.logits[d.top]):.2f}"
+
+
+# -- rendering -----------------------------------------------------------------------------------
+def video_info(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
+        return dur, s.codec_context.width, s.codec_context.height
+
+
+def inside_frame(scene) -> list[str]:
+    """Names of mobjects on screen that leave the content area."""
+    bad = []
+    for m in scene.mobjects:
+        if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
+                or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
+            bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "
+                       f"{m.get_bottom()[1]:.2f}..{m.get_top()[1]:.2f}")
+    return bad
+
+
+@needs_weights
+def test_softmax_renders(tmp_path, trace):
+    r = render_scene("softmax", quality="l", output=tmp_path / "x.mp4")
+    assert r.path.exists()
+    scene = r.scene_object
+    beats = sum(b.duration for _, _, b in scene.beats)
+    dur, w, h = video_info(r.path)
+    assert abs(dur - beats) <= 0.2
+    assert (w, h) == (854, 480)
+    assert r.subtitles.exists() and r.subtitles.read_text().strip()
+    assert [b.key for _, _, b in scene.beats] == list(sm.Softmax.NARRATION)
+    np.testing.assert_allclose(scene.data.probabilities, sm.softmax_data(trace).probabilities)
+    assert inside_frame(scene) == []
+
+
+def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int, int]:
+    return int(round((x + 14.222 / 2) / 14.222 * w)), int(round((4 - y) / 8 * h))
+
+
+@needs_weights
+def test_softmax_last_frame_bars(tmp_path, trace):
+    from PIL import Image
+
+    r = render_scene("softmax", quality="l", fmt="png", output=tmp_path / "x.png")
+    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
+    d = sm.softmax_data(trace)
+    y = sm.ROW_TOP - d.top * sm.ROW_PITCH
+    # the predicted class's probability bar is orange, its argmax bar dark
+    px, py = scene_to_pixel(sm.PROB_LEFT + d.probabilities[d.top] * sm.BAR_MAX / 2, y)
+    assert np.abs(img[py, px] - colors.hex_to_rgb(colors.LOGIT) * 255).max() < 30
+    px, py = scene_to_pixel(sm.RESCALE_LEFT + sm.BAR_MAX / 2, y)
+    assert np.abs(img[py, px] - colors.hex_to_rgb(colors.INK) * 255).max() < 30
+    # its logit cell has the darkest orange of the scale
+    px, py = scene_to_pixel(sm.LOGIT_X - sm.CELL_W * 0.4, y)
+    assert np.abs(img[py, px] - colors.logit_rgb(d.logits)[d.top] * 255).max() < 30
