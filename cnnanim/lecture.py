@@ -78,6 +78,12 @@ class TitleCard(CnnScene):
         "card": {"en": "Chapter {n}: {title}.", "zh": "第{n}章：{title}。"},
     }
 
+    def setup(self) -> None:
+        """Only the language: a title card needs no trace."""
+        from cnnanim.narration import check_lang
+
+        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+
     def get_card(self):
         """Chapter number, title and a bar showing where the chapter sits in the lecture."""
         from manim import DOWN, Line, VGroup
@@ -188,13 +194,23 @@ def title_card(chapter: Chapter, number: int, total: int, lang: str) -> type:
 
 
 # -- rendering ------------------------------------------------------------------------------------
-def render_part(cls: type, out: Path, quality: str = "l", **settings) -> tuple[Path, Path | None]:
+@dataclass
+class RenderedPart:
+    """A scene rendered by :func:`render_part`: its MP4, its ``.srt`` and the scene object."""
+
+    video: Path
+    subtitles: Path | None
+    scene: object = field(default=None, repr=False)
+
+
+def render_part(cls: type, out: Path, quality: str = "l", **settings) -> RenderedPart:
     """Render scene class ``cls`` to ``out`` (MP4) and its ``.srt`` beside it."""
     from manim import tempconfig
 
     from cnnanim.render import QUALITIES, configure_scene
 
     scene_cls = configure_scene(cls, **settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
     try:
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
@@ -213,7 +229,7 @@ def render_part(cls: type, out: Path, quality: str = "l", **settings) -> tuple[P
         if srt_path.exists():
             srt_out = out.with_suffix(".srt")
             os.replace(srt_path, srt_out)
-        return out, srt_out
+        return RenderedPart(out, srt_out, scene)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -473,7 +489,8 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
             if cls in rendered:  # a scene played twice (the overview) is rendered once
                 video, subs = rendered[cls]
             else:
-                video, subs = render_part(cls, tmp / f"{k:02d}-{name}.mp4", quality, **settings)
+                r = render_part(cls, tmp / f"{k:02d}-{name}.mp4", quality, **settings)
+                video, subs = r.video, r.subtitles
                 rendered[cls] = (video, subs)
             d = video_duration(video)
             parts.append(Part(ch.key, name, video, subs, start=t, duration=d))
