@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Group, Line,
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Succession, Create, FadeIn, FadeOut, Group, Line,
                    Rectangle, ReplacementTransform, Square, Transform, VGroup, Write)
 
 from cnnanim import colors, maths
@@ -34,8 +34,8 @@ WINDOW = colors.HIGHLIGHT
 #: Largest input the scenes draw (a crop of the layer's input).
 MAX_INPUT = 16
 #: Top of the grids, and the line for formulas under them.
-GRID_TOP = 2.25
-FORMULA_Y = -2.1
+GRID_TOP = 2.6
+FORMULA_Y = -2.17
 
 
 # ------------------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ class HyperScene(CnnScene):
         return g
 
     def get_kernel(self, ex: ConvExample, vmax: float) -> VGroup:
-        cell = min(0.55, 2.4 / ex.k)
+        cell = min(0.55, 2.8 / ex.k)
         g = CellGrid(ex.kernel, 0, cell, scale="weight", vmax=vmax, decimals=2)
         tag = (f"{ex.k}×{ex.k} 卷积核" if self.lang == "zh" else f"kernel {ex.k}×{ex.k}")
         if not ex.real:
@@ -375,36 +375,44 @@ class HyperScene(CnnScene):
     def formula_text(self, ex: ConvExample, color: str = colors.INK):
         prefix = "输出尺寸 = " if self.lang == "zh" else "output size = "
         t = label(prefix + ex.check.formula, 24, color=color, lang=self.lang)
-        if t.width > 13:
-            t.scale_to_fit_width(13)
-        return t.move_to(np.array([0, FORMULA_Y, 0]))
+        if t.width > 8.6:
+            t.scale_to_fit_width(8.6)
+        return t.move_to(np.array([6.5 - t.width / 2, FORMULA_Y, 0]))
 
     # -- verbs --------------------------------------------------------------------------------
     def sweep(self, grid: CellGrid, out: CellGrid, ex: ConvExample, run_time: float,
-              window: Rectangle | None = None, out_box: Rectangle | None = None,
-              first_row_cells: int | None = None):
-        """Slide the window over ``grid`` and reveal ``out`` in step.
+              window: Rectangle | None = None, out_box: Rectangle | None = None):
+        """Slide the window over ``grid`` position by position and reveal ``out`` in step.
 
-        The first row goes cell by cell, the other rows one step each (window jumps to the row's
-        end while the row appears). Returns (window, out_box) left at the last position.
+        One play per output row (a succession of steps): the first row slowly, the others
+        faster. Returns (window, out_box) left at the last position.
         """
         m = len(ex.starts)
-        steps = m + (m - 1)
-        dt = run_time / max(1, steps + 1)
+        start_time = 0.0
         if window is None:
             window = grid.box(0, 0, ex.k, ex.k)
             out_box = out.box(0, 0, color=WINDOW, stroke_width=4)
-            self.play(Create(window), Create(out_box), run_time=dt)
-        for j, a in enumerate(ex.starts):
-            self.play(window.animate.move_to(grid.box(0, a, ex.k, ex.k)),
-                      out_box.animate.move_to(out.box(0, j)),
-                      FadeIn(out.by_pos[(0, j)]), run_time=dt)
-        for i in range(1, m):
-            self.play(window.animate.move_to(grid.box(ex.starts[i], ex.starts[-1], ex.k, ex.k)),
-                      out_box.animate.move_to(out.box(i, m - 1)),
-                      FadeIn(out.cells([(i, j) for j in range(m)]), lag_ratio=0.15),
-                      run_time=dt)
+            start_time = min(0.1 * run_time, 0.5)
+            self.play(Create(window), Create(out_box), run_time=start_time)
+        left = run_time - start_time
+        first = left * (0.4 if m > 1 else 1.0)
+        rest = (left - first) / max(1, m - 1)
+        for i, top in enumerate(ex.starts):
+            steps = [AnimationGroup(window.animate.move_to(grid.box(top, a, ex.k, ex.k)),
+                                    out_box.animate.move_to(out.box(i, j)),
+                                    FadeIn(out.by_pos[(i, j)]))
+                     for j, a in enumerate(ex.starts)]
+            self.play(Succession(*steps), run_time=first if i == 0 else rest)
         return window, out_box
+
+    def get_leftover_mark(self, grid: CellGrid, row: int, col: int) -> VGroup:
+        """A cell the kernel never reaches: washed out, red outline, red cross."""
+        box = grid.box(row, col, color=LEFTOVER, stroke_width=4).set_fill(colors.BACKGROUND, 0.55)
+        d = grid.cell * 0.38
+        c = box.get_center()
+        cross = VGroup(Line(c + (LEFT + UP) * d, c + (RIGHT + DOWN) * d),
+                       Line(c + (LEFT + DOWN) * d, c + (RIGHT + UP) * d)).set_stroke(LEFTOVER, 3)
+        return VGroup(box, cross)
 
     def show_invalid(self, ex: ConvExample) -> None:
         """The failure story of an invalid combination."""
@@ -433,16 +441,18 @@ class HyperScene(CnnScene):
         with self.beat("fail_slide", starts=starts, s=ex.s) as b:
             window = grid.box(0, 0, ex.k, ex.k)
             self.play(Create(window), run_time=b.part(0.1))
-            for bx in boxes[1:]:
+            trail = boxes.copy().set_stroke(WINDOW, 2, opacity=0.7)
+            self.add(trail[0])
+            for bx, tr in zip(boxes[1:], trail[1:]):
                 self.play(window.animate.move_to(bx), run_time=b.part(0.5 / max(1, len(boxes) - 1)))
+                self.add(tr)
             ghost = grid.box(0, ex.starts[-1] + ex.s, ex.k, ex.k, color=LEFTOVER)
             ghost.set_stroke(opacity=0.8)
             self.play(Create(ghost), run_time=b.part(0.15))
             self.play(FadeOut(ghost), run_time=b.part(0.1))
         left_idx = list(range(m - ch.leftover, m))
         cells = [(r, c) for r in range(m) for c in range(m) if r in left_idx or c in left_idx]
-        marks = VGroup(*[grid.box(r, c, color=LEFTOVER, stroke_width=4).set_fill(LEFTOVER, 0.45)
-                         for r, c in cells])
+        marks = VGroup(*[self.get_leftover_mark(grid, r, c) for r, c in cells])
         self.leftover_cells = cells
         left_text = (f"{ch.leftover}" if self.lang == "zh"
                      else plural(ch.leftover, "column", "en") + " and "
@@ -512,7 +522,7 @@ class Padding(HyperScene):
             self.show_invalid(ex)
             return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.2)
+        cell = grid_cell(m, room=4.5)
         title = self.get_title("填充" if self.lang == "zh" else "Padding")
         grid = self.input_grid = self.get_input_grid(ex, cell)
         lab = self.grid_label(grid, self.size_text(self.n))
@@ -572,8 +582,9 @@ class KernelSize(HyperScene):
             "zh": "只有 {r}×{r} 的卷积核是网络真正学到的。{derived}",
         },
         "size": {
-            "en": "A {k} by {k} kernel fits {out} times per row, so the output is {out} by {out}.",
-            "zh": "{k}×{k} 的卷积核每行能放 {out} 次，所以输出是 {out}×{out}。",
+            "en": "A {k} by {k} kernel looks at {kk} input cells at once and fits {out} times "
+                  "per row, so the output is {out} by {out}.",
+            "zh": "{k}×{k} 的卷积核一次看 {kk} 个输入格，每行能放 {out} 次，所以输出是 {out}×{out}。",
         },
         "summary": {
             "en": "Bigger kernels see more at once but shrink the output faster; small kernels "
@@ -619,7 +630,7 @@ class KernelSize(HyperScene):
             self.show_invalid(bad)
             return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.2)
+        cell = grid_cell(m, room=4.5)
         title = self.get_title("卷积核大小" if self.lang == "zh" else "Kernel size")
         grid = self.input_grid = self.get_input_grid(exs[0], cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
@@ -640,7 +651,7 @@ class KernelSize(HyperScene):
             out = self.get_output_grid(ex, cell, d["vmax"])
             out_lab = self.grid_label(out, self.out_text(ex.check.output_size))
             formula = self.formula_text(ex)
-            with self.beat("size", k=ex.k, out=ex.check.output_size) as b:
+            with self.beat("size", k=ex.k, kk=ex.k * ex.k, out=ex.check.output_size) as b:
                 self.play(FadeOut(shown), ReplacementTransform(kern, new_kern),
                           FadeIn(out), FadeIn(out_lab), FadeIn(formula), run_time=b.part(0.15))
                 kern = new_kern
@@ -695,7 +706,7 @@ class Stride(HyperScene):
                 self.show_invalid(ex)
                 return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.2)
+        cell = grid_cell(m, room=4.5)
         title = self.get_title("步长" if self.lang == "zh" else "Stride")
         grid = self.input_grid = self.get_input_grid(ex1, cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
