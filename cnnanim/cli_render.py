@@ -1,10 +1,65 @@
-"""Render commands of the ``cnnanim`` CLI (list, render, preview, gif)."""
+"""Render commands of the ``cnnanim`` CLI (list, render, preview, gif).
+
+The command bodies are thin: the work is in :mod:`cnnanim.render` and :mod:`cnnanim.gif`.
+stdout lists the files written (one per line); progress and sizes go to stderr.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+
 import click
 
-from cnnanim.cli import main
+from cnnanim.cli import image_option, main, weights_option
+
+
+class _OneLineUsageError(click.ClickException):
+    """A bad option or argument, shown as one ``Error: ...`` line (exit code 2, like click)."""
+
+    exit_code = 2
+
+
+class OneLineCommand(click.Command):
+    """A command whose usage errors are one line (no usage block), naming the valid choices."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:
+            name = " ".join(filter(None, [parent.command_path if parent else "", info_name]))
+            raise _OneLineUsageError(f"{e.format_message()} (see '{name} --help')") from None
+
+
+def _scene_options(f):
+    """--image, --weights, --layer, --neuron, --lang (shared by render, preview and gif)."""
+    from cnnanim.narration import LANGUAGES
+
+    f = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+                     help="Narration and caption language.")(f)
+    f = click.option("--neuron", "-n", type=int, default=None,
+                     help="Output channel of the layer (default: the scene's).")(f)
+    f = click.option("--layer", "-l", default=None,
+                     help="Stage the scene explains, e.g. conv_1_2 (default: the scene's).")(f)
+    f = weights_option(f)
+    f = image_option(f)
+    return f
+
+
+def _quality_option(default: str = "l"):
+    from cnnanim.render import QUALITIES
+
+    return click.option("--quality", "-q", type=click.Choice(list(QUALITIES)), default=default,
+                        show_default=True,
+                        help="l 854x480@15, m 1280x720@30, h 1920x1080@60, p 1440p, k 4K.")
+
+
+def _echo_paths(results) -> None:
+    for r in results:
+        for p in r.paths:
+            click.echo(str(p))
 
 
 @main.command("list")
@@ -21,3 +76,130 @@ def list_scenes() -> None:
     width = max((len(n) for n in scenes), default=0)
     for name, cls in scenes.items():
         click.echo(f"{name:<{width}}  {cls.description}")
+
+
+@main.command("render", cls=OneLineCommand)
+@click.argument("scenes", nargs=-1, required=True, metavar="SCENE...")
+@_quality_option()
+@click.option("--format", "-f", "fmt", type=click.Choice(["mp4", "gif", "png"]), default=None,
+              help="mp4: video + .srt subtitles; gif: silent looping GIF; png: last frame "
+                   "(default: from -o's suffix, else mp4).")
+@_scene_options
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="Output file; a folder with several scenes (default: media/).")
+def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, output) -> None:
+    """Render SCENE... (names from `cnnanim list`, or `all`) and print the files written.
+
+    Videos get an .srt of the same name beside them. Files go to media/ unless -o says
+    otherwise; nothing is left half-written when a render fails.
+
+    \b
+    Example:
+      cnnanim render input -q l
+      cnnanim render input relu --lang zh -o out/
+      cnnanim render input --format gif -o input.gif
+    """
+    from cnnanim.progress import SceneProgress
+    from cnnanim.render import render_scenes
+
+    results = render_scenes(scenes, fmt=fmt, output=output, quality=quality, lang=lang,
+                            image=image, weights=weights, layer=layer, neuron=neuron,
+                            progress=SceneProgress())
+    _echo_paths(results)
+    for r in results:
+        if r.frames is not None:
+            _report_gif(r)
+
+
+def _report_gif(r) -> None:
+    from PIL import Image
+
+    from cnnanim.gif import format_size
+
+    with Image.open(r.path) as im:
+        w, h = im.size
+    click.echo(f"{r.path.name}: {format_size(r.size)}, {r.frames} frames, {w}x{h}, "
+               f"rendered in {r.seconds:.1f} s", err=True)
+
+
+def open_viewer(path) -> bool:
+    """Open ``path`` in the desktop's viewer, without waiting; only on a terminal with a display.
+
+    Returns whether a viewer was started. Never blocks and never fails.
+    """
+    if not sys.stdout.isatty():
+        return False
+    if sys.platform == "darwin":
+        cmd = shutil.which("open")
+    elif os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        cmd = shutil.which("xdg-open")
+    else:
+        cmd = None
+    if not cmd:
+        return False
+    try:
+        subprocess.Popen([cmd, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        return False
+    return True
+
+
+@main.command("preview", cls=OneLineCommand)
+@click.argument("scene")
+@_quality_option()
+@_scene_options
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="Video file (the .png and .srt go beside it; default: media/).")
+@click.option("--open/--no-open", "open_", default=True, show_default=True,
+              help="Open the video when on a terminal with a display and a viewer.")
+def preview_command(scene, quality, image, weights, layer, neuron, lang, output, open_) -> None:
+    """Quick look at SCENE: a fast mp4 plus its final frame as PNG, from one render.
+
+    Prints the video, its subtitles and the still. Opens the video only when a viewer
+    (xdg-open/open) and a display exist and stdout is a terminal.
+
+    \b
+    Example:
+      cnnanim preview input --image my_photo.jpg
+    """
+    from cnnanim.render import render_scene
+
+    if output is not None and os.path.splitext(str(output))[1].lower() not in ("", ".mp4") \
+            and not os.path.isdir(output):
+        raise click.ClickException(f"preview writes an .mp4 (and a .png beside it), got {output}")
+    r = render_scene(scene, quality=quality, fmt="mp4", image=image, weights=weights,
+                     layer=layer, neuron=neuron, lang=lang, output=output, still=True)
+    _echo_paths([r])
+    if open_:
+        open_viewer(r.path)
+
+
+@main.command("gif", cls=OneLineCommand)
+@click.argument("scene")
+@click.option("--width", type=click.IntRange(16, 3840), default=480, show_default=True,
+              help="Width in pixels (height keeps the 16:9 frame).")
+@click.option("--fps", type=click.IntRange(1, 50), default=10, show_default=True,
+              help="Frames per second.")
+@click.option("--dither/--no-dither", default=False, show_default=True,
+              help="Floyd-Steinberg dithering (bigger file; flat colours get noisy).")
+@_scene_options
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="GIF file or folder (default: media/SCENE-LANG-Q.gif).")
+def gif_command(scene, width, fps, dither, image, weights, layer, neuron, lang, output) -> None:
+    """A small silent looping GIF of SCENE for an article, captions burned in.
+
+    Frames come straight from the renderer (not from the lossy MP4), are resized with
+    LANCZOS and share one palette. Prints the path; its size goes to stderr.
+
+    \b
+    Example:
+      cnnanim gif input --width 480 --fps 10 -o input.gif
+    """
+    from cnnanim.render import gif_quality, render_scene
+
+    r = render_scene(scene, quality=gif_quality(width), fmt="gif", image=image, weights=weights,
+                     layer=layer, neuron=neuron, lang=lang, output=output, gif_width=width,
+                     gif_fps=fps, dither=dither)
+    click.echo(str(r.path))
+    _report_gif(r)

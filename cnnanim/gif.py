@@ -1,0 +1,211 @@
+"""Small looping GIFs straight from the renderer's frames (never from the lossy MP4).
+
+Manim's own ``--format gif`` assembles the GIF from encoded MP4 segments, so every frame carries
+the video codec's chroma smear into the palette. Here a :class:`GifFrameWriter` (a
+:class:`~manim.scene.scene_file_writer.SceneFileWriter`) takes the RGBA frames the Cairo renderer
+produces, keeps only the ones that fall on the GIF's frame rate, resizes them with LANCZOS and
+merges identical consecutive frames into longer ones. :func:`encode_gif` then builds ONE global
+palette from a sample of the frames and writes a looping GIF atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from manim.scene.scene_file_writer import SceneFileWriter
+
+from cnnanim.errors import CnnanimError
+
+#: Default GIF width in pixels and frame rate (frames per second).
+DEFAULT_WIDTH = 480
+DEFAULT_FPS = 10
+#: Browsers slow down frames shorter than 20 ms, so the frame rate is capped at 50.
+MAX_FPS = 50
+#: Frames sampled (evenly over the distinct frames) to build the global palette.
+PALETTE_SAMPLES = 24
+
+
+@dataclass
+class GifFrames:
+    """Distinct frames of an animation and how long each is shown.
+
+    Attributes
+    ----------
+    frames : list of ndarray
+        RGB ``uint8`` arrays (H, W, 3), already resized.
+    durations : list of int
+        Milliseconds each frame is shown (multiples of 10: the GIF time unit).
+    """
+
+    frames: list[np.ndarray] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+
+    @property
+    def total_ms(self) -> int:
+        return int(sum(self.durations))
+
+
+def gif_size(width: int, src_width: int, src_height: int) -> tuple[int, int]:
+    """``(width, height)`` of a frame resized to ``width`` keeping the aspect ratio (even height)."""
+    height = max(2, int(round(src_height * width / src_width / 2)) * 2)
+    return int(width), height
+
+
+class FrameSampler:
+    """Turns a stream of ``(frame, repeat)`` at ``src_fps`` into distinct frames at ``fps``.
+
+    Output frame ``k`` shows the source frame on screen at time ``k / fps``; a source frame
+    equal to the previous kept one only lengthens it.
+    """
+
+    def __init__(self, src_fps: float, fps: float, width: int) -> None:
+        if not 0 < fps <= MAX_FPS:
+            raise CnnanimError(f"fps must be between 1 and {MAX_FPS}, got {fps}")
+        self.src_fps = float(src_fps)
+        self.fps = float(fps)
+        self.width = int(width)
+        self.n_src = 0          # source frames received (repeats included)
+        self.next_k = 0         # next output sample to fill
+        self.starts: list[int] = []   # output sample index where each distinct frame starts
+        self.frames: list[np.ndarray] = []
+        self._last_src: np.ndarray | None = None
+
+    def _src_index(self, k: int) -> int:
+        # the source frame on screen at time k / fps (tiny epsilon against float error)
+        return int(np.floor(k * self.src_fps / self.fps + 1e-9))
+
+    def add(self, pixels: np.ndarray, repeat: int = 1) -> None:
+        """Take one rendered frame shown ``repeat`` times in a row."""
+        end = self.n_src + max(0, int(repeat))
+        while self._src_index(self.next_k) < end:
+            if self._last_src is not None and np.array_equal(pixels, self._last_src):
+                pass  # identical to the frame already kept: it just lasts longer
+            else:
+                self._last_src = pixels
+                self.frames.append(self._resize(pixels))
+                self.starts.append(self.next_k)
+            self.next_k += 1
+        self.n_src = end
+
+    def _resize(self, pixels: np.ndarray) -> np.ndarray:
+        img = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
+        size = gif_size(self.width, img.width, img.height)
+        if size != img.size:
+            img = img.resize(size, Image.Resampling.LANCZOS)
+        return np.asarray(img)
+
+    def result(self) -> GifFrames:
+        """The distinct frames and their durations in milliseconds (10 ms steps, no drift)."""
+        def t(k: int) -> int:  # time of output sample k, rounded to the GIF's 10 ms unit
+            return int(round(k * 100 / self.fps)) * 10
+        bounds = self.starts + [self.next_k]
+        durations = [t(b) - t(a) for a, b in zip(bounds[:-1], bounds[1:])]
+        return GifFrames(list(self.frames), durations)
+
+
+class GifFrameWriter(SceneFileWriter):
+    """A scene file writer that keeps frames for a GIF instead of encoding a video.
+
+    Use it with an output format that encodes nothing (``png-sequence``): every frame the
+    renderer produces goes through :class:`FrameSampler`; nothing is written to disk.
+    Configure with :func:`gif_writer_class`.
+    """
+
+    gif_fps: float = DEFAULT_FPS
+    gif_width: int = DEFAULT_WIDTH
+    src_fps: float = 15.0
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.sampler = FrameSampler(self.src_fps, self.gif_fps, self.gif_width)
+
+    def write_frame(self, pixels, *, repeat: int = 1) -> None:
+        self.sampler.add(pixels, repeat)
+        self.frame_count += repeat
+
+    def output_image(self, image) -> None:  # no PNG sequence on disk
+        pass
+
+    def save_image(self, pixels) -> None:
+        pass
+
+    def finish(self) -> None:  # nothing to assemble; subtitles make no sense in a GIF
+        pass
+
+
+def gif_writer_class(fps: float, width: int, src_fps: float) -> type[GifFrameWriter]:
+    """A :class:`GifFrameWriter` subclass for ``fps``, ``width`` and the renderer's frame rate."""
+    return type("ConfiguredGifFrameWriter", (GifFrameWriter,),
+                {"gif_fps": float(fps), "gif_width": int(width), "src_fps": float(src_fps)})
+
+
+def build_palette(frames: list[np.ndarray], colors: int = 256,
+                  samples: int = PALETTE_SAMPLES) -> Image.Image:
+    """ONE palette image (mode ``P``) for all ``frames``, from an even sample of them.
+
+    The first and last frames are always in the sample; the sampled frames are stacked into one
+    image and reduced with median cut.
+    """
+    if not frames:
+        raise CnnanimError("no frames to build a GIF palette from")
+    n = len(frames)
+    idx = sorted(set(np.linspace(0, n - 1, min(n, samples)).round().astype(int).tolist()))
+    stack = np.concatenate([frames[i] for i in idx], axis=0)
+    return Image.fromarray(stack, "RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                                                  dither=Image.Dither.NONE)
+
+
+def quantize_frames(frames: list[np.ndarray], palette: Image.Image,
+                    dither: bool = False) -> list[Image.Image]:
+    """Map every frame to ``palette`` (no dithering by default: flat colours stay flat)."""
+    mode = Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE
+    return [Image.fromarray(f, "RGB").quantize(palette=palette, dither=mode) for f in frames]
+
+
+def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
+               colors: int = 256) -> Path:
+    """Write ``gif`` as a looping GIF with one global palette; atomic (temp file + rename)."""
+    path = Path(path)
+    if not gif.frames:
+        raise CnnanimError("the animation has no frames")
+    palette = build_palette(gif.frames, colors=colors)
+    images = quantize_frames(gif.frames, palette, dither=dither)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # palette=: Pillow writes it once as the global colour table (without it every
+            # later frame gets its own copy); optimize: unchanged pixels become transparent.
+            images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
+                           duration=list(gif.durations), loop=0, disposal=1, optimize=True,
+                           palette=bytes(palette.getpalette()[:3 * colors]))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; finished files are ordinary
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
+        raise
+    return path
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Frames stored in a GIF file (Pillow merges identical neighbours when saving)."""
+    with Image.open(path) as im:
+        return int(getattr(im, "n_frames", 1))
+
+
+def format_size(n_bytes: int) -> str:
+    """``"734 KB"`` / ``"1.4 MB"``."""
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(n_bytes / 1024))} KB"
