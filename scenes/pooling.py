@@ -115,12 +115,12 @@ class Pooling(CnnScene):
         "intro": {
             "en": "Max-pooling slides a {k} by {k} window over each map, {s} cells at a time, "
                   "and keeps only the largest value it sees.",
-            "zh": "最大池化用一个 {k}×{k} 的窗口在每张特征图上滑动，每次移动 {s} 格，只保留窗口里最大的数。",
+            "zh": "最大池化用 {k}×{k} 窗口在图上滑动，步长 {s}，只保留窗口里最大的数。",
         },
         "window": {
             "en": "In this window of {input}, the largest of the four values is {value}, so the "
                   "output cell becomes {value}.",
-            "zh": "在 {input} 的这个窗口里，四个数中最大的是 {value}，所以输出格子就是 {value}。",
+            "zh": "{input} 这个窗口里最大的是 {value}，输出格子就是 {value}。",
         },
         "more": {
             "en": "The next windows work the same way, wherever the maximum sits inside them.",
@@ -133,7 +133,7 @@ class Pooling(CnnScene):
         "halve": {
             "en": "So the {n} by {n} map shrinks to {m} by {m}: a quarter of the numbers, yet the "
                   "strongest responses survive.",
-            "zh": "于是 {n}×{n} 的图缩小为 {m}×{m}，数字只剩四分之一，但最强的响应保留了下来。",
+            "zh": "{n}×{n} 的图缩成 {m}×{m}，只剩四分之一的数，最强的响应却保留下来。",
         },
         "channels": {
             "en": "Each of the {c} channels is pooled on its own, and pooling has no weights to "

@@ -106,28 +106,27 @@ class Relu(CnnScene):
         "graph": {
             "en": "ReLU, the rectified linear unit, is max of zero and x: a positive input passes "
                   "through unchanged, a negative one becomes zero.",
-            "zh": "ReLU（修正线性单元）就是 max(0, x)：正数原样通过，负数一律变成零。",
+            "zh": "ReLU 就是 max(0, x)：正数原样通过，负数变成零。",
         },
         "window": {
             "en": "Here is a real {size} by {size} patch of {conv}, channel {channel}, before "
                   "ReLU. Red cells are negative, blue cells positive.",
-            "zh": "这是 {conv} 第 {channel} 个通道里真实的 {size}×{size} 小块，还没经过 ReLU。"
-                  "红色是负数，蓝色是正数。",
+            "zh": "这是 {conv} 通道 {channel} 里真实的 {size}×{size} 小块。红色为负，蓝色为正。",
         },
         "apply": {
             "en": "Element by element: {neg} turns into zero, while {pos} stays exactly {pos}.",
-            "zh": "逐个元素处理：{neg} 变成 0，而 {pos} 保持 {pos} 不变。",
+            "zh": "逐个元素：{neg} 变成 0，{pos} 仍是 {pos}。",
         },
         "map": {
             "en": "Over the whole map, on the same colour scale, every red cell turns white. "
                   "This is {relu}, the output of the ReLU layer.",
-            "zh": "对整张特征图都这样做，颜色刻度不变，所有红色格子都变成白色，这就是 {relu} 的输出。",
+            "zh": "整张图用同一色标，红色全部变白，这就是 {relu}。",
         },
         "why": {
             "en": "A ReLU follows every convolution. Without this bend, a stack of linear layers "
                   "collapses into one linear layer; and ReLU trains faster than sigmoid.",
-            "zh": "每个卷积层后面都跟着 ReLU。没有这个折点，多层线性运算会塌缩成一层；"
-                  "而且 ReLU 比 sigmoid 训练得更快。",
+            "zh": "每个卷积后都有 ReLU。没有这个折点，多层线性运算会塌缩成一层；"
+                  "而且它比 sigmoid 训练得快。",
         },
     }
 
