@@ -48,6 +48,15 @@ def _scene_options(f):
     return f
 
 
+def _voice_option(f):
+    """--voice for commands that write a video (GIFs and stills are always silent)."""
+    from cnnanim.voice import VOICES
+
+    return click.option("--voice", type=click.Choice(VOICES), default="auto", show_default=True,
+                        help="Narration voice for videos: auto (Piper for English if installed, "
+                             "else espeak-ng), espeak, piper, or none (captions only).")(f)
+
+
 def _quality_option(default: str = "l"):
     from cnnanim.render import QUALITIES
 
@@ -85,9 +94,11 @@ def list_scenes() -> None:
               help="mp4: video + .srt subtitles; gif: silent looping GIF; png: last frame "
                    "(default: from -o's suffix, else mp4).")
 @_scene_options
+@_voice_option
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="Output file; a folder with several scenes (default: media/).")
-def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, output) -> None:
+def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, voice,
+                   output) -> None:
     """Render SCENE... (names from `cnnanim list`, or `all`) and print the files written.
 
     Videos get an .srt of the same name beside them. Files go to media/ unless -o says
@@ -104,7 +115,7 @@ def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, ou
 
     results = render_scenes(scenes, fmt=fmt, output=output, quality=quality, lang=lang,
                             image=image, weights=weights, layer=layer, neuron=neuron,
-                            progress=SceneProgress())
+                            voice=voice, progress=SceneProgress())
     _echo_paths(results)
     for r in results:
         if r.frames is not None:
@@ -149,11 +160,13 @@ def open_viewer(path) -> bool:
 @click.argument("scene")
 @_quality_option()
 @_scene_options
+@_voice_option
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="Video file (the .png and .srt go beside it; default: media/).")
 @click.option("--open/--no-open", "open_", default=True, show_default=True,
               help="Open the video when on a terminal with a display and a viewer.")
-def preview_command(scene, quality, image, weights, layer, neuron, lang, output, open_) -> None:
+def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, output,
+                    open_) -> None:
     """Quick look at SCENE: a fast mp4 plus its final frame as PNG, from one render.
 
     Prints the video, its subtitles and the still. Opens the video only when a viewer
@@ -169,7 +182,8 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, output,
             and not os.path.isdir(output):
         raise click.ClickException(f"preview writes an .mp4 (and a .png beside it), got {output}")
     r = render_scene(scene, quality=quality, fmt="mp4", image=image, weights=weights,
-                     layer=layer, neuron=neuron, lang=lang, output=output, still=True)
+                     layer=layer, neuron=neuron, lang=lang, output=output, still=True,
+                     voice=voice)
     _echo_paths([r])
     if open_:
         open_viewer(r.path)
