@@ -217,6 +217,8 @@ def render_part(cls: type, out: Path, quality: str = "l", **settings) -> Rendere
                "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
                "preview": False, "format": "mp4", "save_last_frame": False}
         logging.getLogger("manim").setLevel(logging.ERROR)
+        # Manim passes ffmpeg-only options ("shortest") to PyAV when it adds sound: harmless noise
+        logging.getLogger("av.container.output").setLevel(logging.ERROR)
         with tempconfig(cfg):
             scene = scene_cls()
             scene.render()
