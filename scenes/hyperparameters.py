@@ -344,7 +344,9 @@ class HyperScene(CnnScene):
     def input_anchor(self, grid: CellGrid) -> np.ndarray:
         return np.array([-6.5 + grid.width / 2, GRID_TOP - grid.height / 2, 0])
 
-    def get_output_grid(self, ex: ConvExample, cell: float, vmax: float | None = None) -> CellGrid:
+    def get_output_grid(self, ex: ConvExample, vmax: float | None = None) -> CellGrid:
+        """The output as an outline at the right; cells appear as the window reaches them."""
+        cell = grid_cell(ex.output.shape[0], room=4.2)
         g = CellGrid(ex.output, 0, cell, scale="activation", vmax=vmax, blank=True)
         g.move_to(np.array([6.5 - g.width / 2, GRID_TOP - g.height / 2, 0]))
         return g
@@ -522,7 +524,7 @@ class Padding(HyperScene):
             self.show_invalid(ex)
             return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.5)
+        cell = grid_cell(m, room=4.95, largest=0.6)
         title = self.get_title("填充" if self.lang == "zh" else "Padding")
         grid = self.input_grid = self.get_input_grid(ex, cell)
         lab = self.grid_label(grid, self.size_text(self.n))
@@ -535,7 +537,7 @@ class Padding(HyperScene):
             self.play(FadeIn(grid.padding, lag_ratio=0.02),
                       Transform(lab, self.grid_label(grid, self.size_text(self.n, self.p))),
                       run_time=b.part(0.5))
-        out = self.get_output_grid(ex, cell, d["vmax"])
+        out = self.get_output_grid(ex, d["vmax"])
         out_n = ex.check.output_size
         out_lab = self.grid_label(out, self.out_text(out_n))
         if self.lang == "zh":
@@ -556,7 +558,7 @@ class Padding(HyperScene):
         if ex0.check.valid:
             grid0 = self.get_input_grid(ex0, cell)
             grid0.move_to(grid.inner)
-            out0 = self.get_output_grid(ex0, cell, d["vmax"])
+            out0 = self.get_output_grid(ex0, d["vmax"])
             out0_lab = self.grid_label(out0, self.out_text(ex0.check.output_size))
             with self.beat("nopad", out0=ex0.check.output_size) as b:
                 self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(out.everything()), FadeOut(out_lab),
@@ -630,7 +632,7 @@ class KernelSize(HyperScene):
             self.show_invalid(bad)
             return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.5)
+        cell = grid_cell(m, room=4.95, largest=0.6)
         title = self.get_title("卷积核大小" if self.lang == "zh" else "Kernel size")
         grid = self.input_grid = self.get_input_grid(exs[0], cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
@@ -648,7 +650,7 @@ class KernelSize(HyperScene):
         shown = VGroup()
         for ex in exs:
             new_kern = self.get_kernel(ex, d["kernel_vmax"])
-            out = self.get_output_grid(ex, cell, d["vmax"])
+            out = self.get_output_grid(ex, d["vmax"])
             out_lab = self.grid_label(out, self.out_text(ex.check.output_size))
             formula = self.formula_text(ex)
             with self.beat("size", k=ex.k, kk=ex.k * ex.k, out=ex.check.output_size) as b:
@@ -706,14 +708,14 @@ class Stride(HyperScene):
                 self.show_invalid(ex)
                 return
         m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.5)
+        cell = grid_cell(m, room=4.95, largest=0.6)
         title = self.get_title("步长" if self.lang == "zh" else "Stride")
         grid = self.input_grid = self.get_input_grid(ex1, cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
         kern = self.get_kernel(ex1, colors.symmetric_range(ex1.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name()) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.4))
-        out1 = self.get_output_grid(ex1, cell, d["vmax"])
+        out1 = self.get_output_grid(ex1, d["vmax"])
         lab1 = self.grid_label(out1, self.out_text(ex1.check.output_size))
         f1 = self.formula_text(ex1)
         with self.beat("stride1", out=ex1.check.output_size) as b:
@@ -722,7 +724,7 @@ class Stride(HyperScene):
             self.play(FadeIn(f1), run_time=b.part(0.1))
         formula = f1
         if exs.s != 1:
-            out_s = self.get_output_grid(exs, cell, d["vmax"])
+            out_s = self.get_output_grid(exs, d["vmax"])
             lab_s = self.grid_label(out_s, self.out_text(exs.check.output_size))
             fs = self.formula_text(exs)
             with self.beat("strideS", s=exs.s, out=exs.check.output_size) as b:
