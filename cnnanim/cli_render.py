@@ -57,6 +57,20 @@ def _voice_option(f):
                              "else espeak-ng), espeak, piper, or none (captions only).")(f)
 
 
+def _hyper_options(f):
+    """--input-size, --kernel, --padding, --stride (the hyper-parameter scenes' settings)."""
+    f = click.option("--stride", "stride_amount", type=click.IntRange(1, None), default=None,
+                     help="Stride S (padding, kernel-size, stride scenes).")(f)
+    f = click.option("--padding", "padding_amount", type=click.IntRange(0, None), default=None,
+                     help="Zero padding P (padding, kernel-size, stride scenes).")(f)
+    f = click.option("--kernel", "kernel", type=click.IntRange(1, None), default=None,
+                     help="Kernel size K (padding, kernel-size, stride scenes).")(f)
+    f = click.option("--input-size", "input_size", type=click.IntRange(1, None), default=None,
+                     help="Input size N of the hyper-parameter scenes' patch; an invalid "
+                          "combination renders the failure scene.")(f)
+    return f
+
+
 def _quality_option(default: str = "l"):
     from cnnanim.render import QUALITIES
 
@@ -95,10 +109,11 @@ def list_scenes() -> None:
                    "(default: from -o's suffix, else mp4).")
 @_scene_options
 @_voice_option
+@_hyper_options
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="Output file; a folder with several scenes (default: media/).")
 def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, voice,
-                   output) -> None:
+                   output, **hyper) -> None:
     """Render SCENE... (names from `cnnanim list`, or `all`) and print the files written.
 
     Videos get an .srt of the same name beside them. Files go to media/ unless -o says
@@ -109,13 +124,15 @@ def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, vo
       cnnanim render input -q l
       cnnanim render input relu --lang zh -o out/
       cnnanim render input --format gif -o input.gif
+      cnnanim render stride --input-size 7 --kernel 3 --padding 0 --stride 3
     """
     from cnnanim.progress import SceneProgress
     from cnnanim.render import render_scenes
 
+    hyper = {k: v for k, v in hyper.items() if v is not None}
     results = render_scenes(scenes, fmt=fmt, output=output, quality=quality, lang=lang,
                             image=image, weights=weights, layer=layer, neuron=neuron,
-                            voice=voice, progress=SceneProgress())
+                            voice=voice, progress=SceneProgress(), **hyper)
     _echo_paths(results)
     for r in results:
         if r.frames is not None:
