@@ -268,7 +268,7 @@ class HyperScene(CnnScene):
         "fail_leftover": {
             "en": "So {left} at the right and bottom are never reached: the kernel cannot slide "
                   "symmetrically over this input.",
-            "zh": "于是右边和下边有 {left} 格永远碰不到：卷积核无法对称地滑过这个输入。",
+            "zh": "于是最右边 {count} 列和最下边 {count} 行永远碰不到：卷积核无法对称地滑过这个输入。",
         },
         "fail_fraction": {
             "en": "The size formula says the same thing: it gives {fraction}, which is not a whole "
@@ -439,7 +439,7 @@ class HyperScene(CnnScene):
             return
         # window positions along the top row, then down the first column
         boxes = VGroup(*[grid.box(0, a, ex.k, ex.k, stroke_width=4) for a in ex.starts])
-        starts = ", ".join(str(a) for a in ex.starts)
+        starts = ("、" if self.lang == "zh" else ", ").join(str(a) for a in ex.starts)
         with self.beat("fail_slide", starts=starts, s=ex.s) as b:
             window = grid.box(0, 0, ex.k, ex.k)
             self.play(Create(window), run_time=b.part(0.1))
@@ -456,10 +456,8 @@ class HyperScene(CnnScene):
         cells = [(r, c) for r in range(m) for c in range(m) if r in left_idx or c in left_idx]
         marks = VGroup(*[self.get_leftover_mark(grid, r, c) for r, c in cells])
         self.leftover_cells = cells
-        left_text = (f"{ch.leftover}" if self.lang == "zh"
-                     else plural(ch.leftover, "column", "en") + " and "
-                     + plural(ch.leftover, "row", "en"))
-        with self.beat("fail_leftover", left=left_text) as b:
+        left_text = plural(ch.leftover, "column", "en") + " and " + plural(ch.leftover, "row", "en")
+        with self.beat("fail_leftover", left=left_text, count=ch.leftover) as b:
             self.play(FadeIn(marks, lag_ratio=0.02), run_time=b.part(0.4))
         formula = self.formula_text(ex, LEFTOVER)
         frac = f"{ch.exact.numerator}/{ch.exact.denominator}"
@@ -481,7 +479,7 @@ class Padding(HyperScene):
             "zh": "这是{source}中一块 {n}×{n} 的区域，旁边是 {layer} 第 {neuron} 个神经元对这个通道的真实 {k}×{k} 卷积核。",
         },
         "pad": {
-            "en": "Padding puts {p} ring of zeros around the input, so it grows to {m} by {m}.",
+            "en": "Padding puts {rings} of zeros around the input, so it grows to {m} by {m}.",
             "zh": "填充在输入四周补上 {p} 圈 0，输入变成 {m}×{m}。",
         },
         "slide": {
@@ -533,7 +531,7 @@ class Padding(HyperScene):
                        neuron=self.neuron) as b:
             self.play(Write(title), FadeIn(grid.inner), FadeIn(lab), run_time=b.part(0.35))
             self.play(FadeIn(kern), run_time=b.part(0.25))
-        with self.beat("pad", p=self.p, m=m) as b:
+        with self.beat("pad", p=self.p, rings=plural(self.p, "ring", "en"), m=m) as b:
             self.play(FadeIn(grid.padding, lag_ratio=0.02),
                       Transform(lab, self.grid_label(grid, self.size_text(self.n, self.p))),
                       run_time=b.part(0.5))
@@ -541,9 +539,12 @@ class Padding(HyperScene):
         out_n = ex.check.output_size
         out_lab = self.grid_label(out, self.out_text(out_n))
         if self.lang == "zh":
-            same = "和输入一样大" if out_n == self.n else f"比输入的 {self.n}×{self.n} 小"
+            same = ("和输入一样大" if out_n == self.n else f"比输入的 {self.n}×{self.n} 小"
+                    if out_n < self.n else f"比输入的 {self.n}×{self.n} 还大（填充多于所需）")
         else:
-            same = "the same size as the input" if out_n == self.n else f"smaller than {self.n} by {self.n}"
+            same = ("the same size as the input" if out_n == self.n
+                    else f"smaller than {self.n} by {self.n}" if out_n < self.n
+                    else f"even larger than {self.n} by {self.n}: more padding than needed")
         with self.beat("slide", out=out_n, same=same) as b:
             self.play(FadeIn(out), FadeIn(out_lab), run_time=b.part(0.1))
             window, out_box = self.sweep(grid, out, ex, b.part(0.8))
@@ -615,11 +616,11 @@ class KernelSize(HyperScene):
             if self.lang == "zh":
                 parts.append(f"{k}×{k} 的是从它中间截取的，仅作示意" if k < r and (r - k) // 2 else
                              f"{k}×{k} 的是它左上角的一块，仅作示意" if k < r else
-                             f"{k}×{k} 的是它四周补 0 得到的，仅作示意")
+                             f"{k}×{k} 的是在它周围补 0 得到的，仅作示意")
             else:
                 parts.append(f"the {k} by {k} one is " + (
                     "cut from its middle" if k < r and (r - k) // 2 else
-                    "its top-left corner" if k < r else "it surrounded by zeros"))
+                    "its top-left corner" if k < r else "it with zeros added around"))
         if self.lang == "zh":
             return "；".join(parts) + "。" if parts else ""
         return ("For illustration, " + "; ".join(parts) + ".") if parts else ""
@@ -637,7 +638,7 @@ class KernelSize(HyperScene):
         grid = self.input_grid = self.get_input_grid(exs[0], cell)
         lab = self.grid_label(grid, self.size_text(self.n, self.p))
         sizes = self.kernel_sizes()
-        sizes_text = ("、".join(str(k) for k in sizes) if self.lang == "zh"
+        sizes_text = ("、".join(str(k) for k in sizes) if self.lang == "zh" or len(sizes) == 1
                       else ", ".join(str(k) for k in sizes[:-1]) + f" and {sizes[-1]}")
         with self.beat("input", n=self.n, source=self.source_name(), sizes=sizes_text) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), run_time=b.part(0.4))

@@ -94,3 +94,21 @@ def test_cli_check_conv_kernel_too_big():
 def test_cli_check_conv_bad_argument():
     r = CliRunner().invoke(main, ["check-conv", "7", "0"])
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_cli_render_forwards_hyper_parameters(monkeypatch):
+    seen = {}
+
+    def fake_render_scenes(names, **kwargs):
+        seen.update(kwargs, names=names)
+        return []
+
+    monkeypatch.setattr("cnnanim.render.render_scenes", fake_render_scenes)
+    r = CliRunner().invoke(main, ["render", "stride", "--input-size", "7", "--kernel", "3",
+                                  "--padding", "0", "--stride", "3"])
+    assert r.exit_code == 0, r.output
+    assert seen["names"] == ("stride",)
+    assert (seen["input_size"], seen["kernel"], seen["padding_amount"], seen["stride_amount"]) == (7, 3, 0, 3)
+    seen.clear()
+    r = CliRunner().invoke(main, ["render", "padding"])
+    assert r.exit_code == 0 and "input_size" not in seen and "stride_amount" not in seen
