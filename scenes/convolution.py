@@ -184,6 +184,11 @@ class ConvScene(CnnScene):
     def get_output_map(self, values: np.ndarray, height: float, vmax: float) -> FeatureMap:
         return FeatureMap(values, scale="activation", height=height, vmax=vmax)
 
+    def window_box(self, m: FeatureMap, r: int, c: int, k: int = 1) -> VGroup:
+        """A k x k window outline (yellow with a dark rim) that shows on any colour."""
+        return VGroup(m.get_cell_box(r, c, k, k, color=colors.INK, stroke_width=6),
+                      m.get_cell_box(r, c, k, k, stroke_width=3))
+
     def get_value_box(self, value: float, vmax: float, size: float = 22) -> VGroup:
         """One output number in a cell coloured like the output map."""
         rgb = colors.activation_rgb(np.array([value]), vmax)[0]
@@ -294,7 +299,7 @@ class ConvElastic(ConvScene):
 
         arrows = self.get_arrows(rows)
         count = label(f"{d.n_in} inputs × {d.n_out} neurons = {d.n_kernels} kernels", SMALL)
-        count.move_to([3.9, -2.1, 0])
+        count.move_to([4.4, -2.1, 0])
         with self.beat("kernels", k=k, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels) as b:
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
                       run_time=b.part(0.35))
@@ -309,8 +314,8 @@ class ConvElastic(ConvScene):
         plus = VGroup(Circle(radius=0.32, color=colors.INK, stroke_width=3),
                       Text("+", font_size=40, color=colors.INK))
         mid_y = (rows[0].get_top()[1] + rows[-1].get_bottom()[1]) / 2
-        plus.move_to([1.05, mid_y, 0])
-        plus_label = label(f"sum of {d.n_in}", SMALL).next_to(plus, DOWN, buff=0.12)
+        plus.move_to([0.75, mid_y, 0])
+        plus_label = label(f"sum of {d.n_in}", SMALL).next_to(plus, DOWN, buff=0.12).shift(RIGHT * 0.55)
         lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
                               stroke_width=2.5, buff=0) for r in rows])
         if more is not None:
@@ -320,13 +325,13 @@ class ConvElastic(ConvScene):
             ln.put_start_and_end_on(ln.get_start(), plus[0].get_center()
                                     - 0.32 * ln.get_unit_vector())
         out_map = self.get_output_map(d.output, 2.6, colors.symmetric_range(d.output))
-        out_map.move_to([4.3, mid_y + 0.35, 0])
+        out_map.move_to([4.9, mid_y + 0.35, 0])
         self.output_map = out_map
         arrow = Arrow(plus.get_right(), out_map.get_left(), buff=0.1, color=colors.INK,
                       stroke_width=3)
         bias_txt = label(f"+ bias {fmt(d.bias)}", SMALL)
         bias_txt.next_to(arrow, UP, buff=0.1)
-        if bias_txt.width > arrow.width + 0.3:
+        if bias_txt.width > arrow.width - 0.1:
             bias_txt = VGroup(label("+ bias", SMALL), number(d.bias, 2, SMALL)).arrange(DOWN, buff=0.08)
             bias_txt.next_to(arrow, UP, buff=0.1)
         with self.beat("sum", bias=fmt(d.bias)) as b:
@@ -469,7 +474,7 @@ class ConvSlide(ConvScene):
         bv = number(win.bias, 2, 24)
         eq = label("=", 30)
         out = self.get_value_box(win.total, self.out_vmax, 26)
-        col = VGroup(s, sv, b, bv, eq, out).arrange(DOWN, buff=0.14)
+        col = VGroup(s, sv, b, bv, eq, out).arrange(DOWN, buff=0.16)
         col.move_to([5.85, (rows.get_top()[1] + rows.get_bottom()[1]) / 2, 0])
         return col
 
@@ -488,9 +493,6 @@ class ConvSlide(ConvScene):
         body = Group(rows, rest) if rest is not None else Group(rows)
         col = self.get_total_column(win, body)
         return Group(rows, Group(rest) if rest is not None else Group(), col)
-
-    def window_box(self, m: FeatureMap, r: int, c: int, k: int, stroke: float = 3):
-        return m.get_cell_box(r, c, k, k, stroke_width=stroke)
 
     # -- story ------------------------------------------------------------------------------
     def construct(self) -> None:
@@ -513,7 +515,7 @@ class ConvSlide(ConvScene):
         step = self.build_step(first)
         headers = self.get_headers(step[0])
         win_box = self.window_box(in_map, first.top, first.left, k)
-        cell_box = out_map.get_cell_box(first.row, first.col, stroke_width=3)
+        cell_box = self.window_box(out_map, first.row, first.col)
         with self.beat("intro", k=k, n_in=c_in) as b:
             self.play(Write(title), FadeIn(in_map), FadeIn(in_label), FadeIn(out_map),
                       FadeIn(out_label), run_time=b.part(0.35))
@@ -534,7 +536,7 @@ class ConvSlide(ConvScene):
         for key, win, s in zip(("middle", "peak"), self.steps[1:], strings[1:]):
             new = self.build_step(win)
             new_box = self.window_box(in_map, win.top, win.left, k)
-            new_cell = out_map.get_cell_box(win.row, win.col, stroke_width=3)
+            new_cell = self.window_box(out_map, win.row, win.col)
             with self.beat(key, row=win.row, col=win.col, value=s["total"]) as b:
                 self.play(ReplacementTransform(win_box, new_box),
                           ReplacementTransform(cell_box, new_cell), run_time=b.part(0.2))
@@ -551,20 +553,37 @@ class ConvSlide(ConvScene):
                 vals[wv.row, wv.col] = self.out_values[wv.row, wv.col]
             out_map.set_values(vals)
             r, c = divmod(min(n, h * w - 1), w)
-            win_box.move_to(self.window_box(in_map, r * stride, c * stride, k))
-            cell_box.move_to(out_map.get_cell_box(r, c))
+            win_box.become(self.window_box(in_map, r * stride, c * stride, k))
+            cell_box.become(self.window_box(out_map, r, c))
 
+        # the two maps grow side by side for the sweep
+        size = 3.9
+        in_target = np.array([-3.6, 0.75, 0])
+        out_target = np.array([3.1, 0.75, 0])
+        below = DOWN * (size / 2 + 0.25)
+        arrow = Arrow(in_target + RIGHT * (size / 2 + 0.1), out_target + LEFT * (size / 2 + 0.1),
+                      buff=0.05, color=colors.INK, stroke_width=4)
+        arrow_label = label(f"neuron {self.neuron}", SMALL).next_to(arrow, UP, buff=0.1)
+        weights_label = label(f"{int(np.prod(st.weight.shape[1:]))} weights + 1 bias", SMALL)
+        weights_label.next_to(arrow, DOWN, buff=0.1)
         with self.beat("sweep", stride=stride, h=h, w=w) as b:
-            self.play(FadeOut(step), FadeOut(headers), run_time=b.part(0.1))
-            self.play(UpdateFromAlphaFunc(out_map, sweep), run_time=b.part(0.8),
+            self.play(FadeOut(step), FadeOut(headers), FadeOut(win_box), FadeOut(cell_box),
+                      run_time=b.part(0.1))
+            self.play(in_map.animate.set_height(size).move_to(in_target),
+                      out_map.animate.set_height(size).move_to(out_target),
+                      in_label.animate.move_to(in_target + below),
+                      out_label.animate.move_to(out_target + below),
+                      GrowFromCenter(arrow), FadeIn(arrow_label), run_time=b.part(0.15))
+            win_box = self.window_box(in_map, 0, 0, k)
+            cell_box = self.window_box(out_map, 0, 0)
+            self.add(win_box, cell_box)
+            self.play(UpdateFromAlphaFunc(out_map, sweep), run_time=b.part(0.7),
                       rate_func=lambda t: t)
         out_map.set_values(self.out_values)
-        big = self.get_output_map(self.out_values, 4.2, self.out_vmax)
-        big.move_to([1.8, 0.45, 0])
         with self.beat("done", n_weights=int(np.prod(st.weight.shape[1:]))) as b:
-            self.play(FadeOut(win_box), FadeOut(cell_box), TransformFromCopy(out_map, big),
-                      run_time=b.part(0.5))
-        self.big_map = big
+            self.play(FadeOut(win_box), FadeOut(cell_box), FadeIn(weights_label),
+                      run_time=b.part(0.3))
+        self.big_map = out_map
 
 
 # --------------------------------------------------------------------------------------------
@@ -619,32 +638,36 @@ class ConvDeep(ConvScene):
         return [window_strings(w) for w in self.steps]
 
     def get_cards(self) -> Group:
-        """One card per input channel: its map (window box added later) above its kernel."""
+        """One card per input channel: its map and name, its kernel below (sum added later)."""
         st = self.stage
         x = st.input
         c_in = x.shape[0]
         in_vmax = colors.symmetric_range(x)
         w_vmax = colors.symmetric_range(st.weight)
-        cell = 0.46 if c_in > 3 else 0.55
+        cell = 0.55
         cards = []
         for c in range(c_in):
-            m = FeatureMap(x[c], scale=input_scale(c_in, c), height=0.8,
-                           vmax=in_vmax if c_in != 3 else None)
             kern = kernel_glyph(st.weight[self.neuron, c], vmax=w_vmax, cell=cell)
-            kern.next_to(m, DOWN, buff=0.08)
-            name = label(channel_names(c_in)[c], 18, colors.MUTED).next_to(m, LEFT, buff=0.06)
+            m = FeatureMap(x[c], scale=input_scale(c_in, c), height=0.75,
+                           vmax=in_vmax if c_in != 3 else None)
+            m.next_to(kern, UP, buff=0.12).align_to(kern, LEFT)
+            name = label(f"in {channel_names(c_in)[c]}", 18, colors.MUTED)
+            name.next_to(m, RIGHT, buff=0.08).align_to(m, UP)
             cards.append(Group(m, kern, name))
         per_row = 5 if c_in > 5 else c_in
         g = Group(*cards)
-        g.arrange_in_grid(rows=-(-c_in // per_row), cols=per_row, buff=(0.22, 0.5))
+        g.arrange_in_grid(rows=-(-c_in // per_row), cols=per_row, buff=(0.2, 0.18))
         g.align_to([X_MIN, 0, 0], LEFT).align_to([0, Y_TOP, 0], UP)
         return g
 
     def get_sum_labels(self, cards: Group, win: ConvWindow) -> VGroup:
         sums = VGroup()
         for card, s in zip(cards, win.channel_sums):
-            t = label("Σ " + fmt(float(s)), SMALL)
-            t.next_to(card[1], DOWN, buff=0.07)
+            t = label("Σ " + fmt(float(s)), 18)
+            t.next_to(card[0], RIGHT, buff=0.06).align_to(card[0], DOWN)
+            if t.get_right()[0] > card[1].get_right()[0]:
+                t.scale_to_fit_width(card[1].get_right()[0] - card[0].get_right()[0] - 0.06)
+                t.next_to(card[0], RIGHT, buff=0.06).align_to(card[0], DOWN)
             sums.add(t)
         return sums
 
@@ -684,11 +707,10 @@ class ConvDeep(ConvScene):
         shown = np.zeros_like(self.out_values)
         boxes = sums = total = cell_box = None
         for i, (win, s) in enumerate(zip(self.steps, strings)):
-            new_boxes = VGroup(*[m.get_cell_box(win.top, win.left, k, k, stroke_width=3)
-                                 for m in maps])
+            new_boxes = VGroup(*[self.window_box(m, win.top, win.left, k) for m in maps])
             new_sums = self.get_sum_labels(cards, win)
             new_total = self.get_total(win, out_label)
-            new_cell = out_map.get_cell_box(win.row, win.col, stroke_width=3)
+            new_cell = self.window_box(out_map, win.row, win.col)
             key = "sums" if i == 0 else "second"
             with self.beat(key, row=win.row, col=win.col, n_in=c_in, value=s["total"]) as b:
                 if boxes is None:
