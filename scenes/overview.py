@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, Create, FadeIn, GrowFromEdge, Group, Line, MarkupText,
+from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Group, Line, MarkupText,
                    Rectangle, VGroup, VMobject, Write)
 
 from cnnanim import colors
@@ -140,13 +140,12 @@ class Overview(CnnScene):
         "input": {
             "en": "Here is the whole network on one screen, the way CNN Explainer draws it. "
                   "On the left, the photo's red, green and blue channels.",
-            "zh": "这是整个网络，像 CNN Explainer 那样画在一屏里。最左边是照片的红、绿、蓝三个通道。",
+            "zh": "这是按 CNN Explainer 的画法展示的整个网络。最左边是照片的红、绿、蓝三个通道。",
         },
         "block1": {
             "en": "Each column is a layer, each small square one of its ten maps. A convolution "
                   "links every map to every map; ReLU and pooling act map by map.",
-            "zh": "每一列是一层，每个小方块是它的一张特征图。卷积把每张图连到下一层的每张图，"
-                  "ReLU 和池化则逐张处理。",
+            "zh": "每列是一层，每个小方块是一张特征图。卷积连接前后所有的图，ReLU 和池化则逐张处理。",
         },
         "block2": {
             "en": "The second block repeats the pattern on smaller maps, shrinking them from "
@@ -156,7 +155,7 @@ class Overview(CnnScene):
         "output": {
             "en": "Flattened into {flat} numbers, the last maps feed the output layer, and "
                   "softmax names {top} with {p_top} percent.",
-            "zh": "最后的特征图展平成 {flat} 个数，送入输出层，softmax 判断它是 {top}，概率 {p_top}%。",
+            "zh": "最后的图展平成 {flat} 个数，送入输出层；softmax 判定为 {top}，概率 {p_top}%。",
         },
     }
 
@@ -197,7 +196,7 @@ class Overview(CnnScene):
         shape = label(col.shape_text, LABEL_SIZE, colors.MUTED)
         bottom = map_y(9, 10) - MAP_H / 2
         row = i % 2
-        top = bottom - 0.08 - row * 0.52
+        top = bottom - 0.08 - row * 0.55
         txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
         txt.move_to([x, top - txt.height / 2, 0])
         if txt.get_left()[0] < LEFT_X:  # the first column's label stays inside the frame
@@ -238,10 +237,10 @@ class Overview(CnnScene):
             bar = Rectangle(width=length, height=MAP_H * 0.7, stroke_width=0, fill_opacity=1,
                             fill_color=colors.LOGIT if top else colors.ORANGES[3])
             bar.move_to([x0 + length / 2, y, 0])
-            name = label("Xg" + d.class_names[j], LABEL_SIZE, colors.LOGIT if top else colors.INK,
+            name = label("X" + d.class_names[j], LABEL_SIZE, colors.LOGIT if top else colors.INK,
                          weight="BOLD" if top else "NORMAL")
-            name.move_to([0, y, 0])
-            name.remove(*name.submobjects[:2])  # "Xg" only served to put names on one baseline
+            name.shift(UP * (y - name[0].get_center()[1]))  # the capital X centred on the row
+            name.remove(name[0])  # ... puts every name on one baseline; then it goes
             name.shift(RIGHT * (x0 + OUT_BAR_MAX + 0.12 - name.get_left()[0]))
             rows.add(VGroup(frame, bar, name))
         return rows
@@ -254,7 +253,7 @@ class Overview(CnnScene):
         shape = label(f"{len(d.probabilities)} classes" if self.lang == "en"
                       else f"{len(d.probabilities)} 个类别", LABEL_SIZE, colors.MUTED, self.lang)
         txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
-        txt.move_to([x, bottom - 0.08 - 0.52 - txt.height / 2, 0])
+        txt.move_to([x, bottom - 0.08 - 0.55 - txt.height / 2, 0])
         tick = Line([x, bottom - 0.02, 0], [x, txt.get_top()[1] + 0.04, 0],
                     stroke_color=LINE_COLOR, stroke_width=1)
         return VGroup(tick, txt)

@@ -122,6 +122,17 @@ BAR_MAX = 2.3        # length of a bar of value 1
 CELL_W, CELL_H = 1.05, 0.38
 
 
+def on_row(text: Text, y: float) -> Text:
+    """Put a label whose first glyph is a capital "X" on row ``y`` and drop the "X".
+
+    Centring the "X" (cap height, like digits) puts every name on the same baseline as the
+    numbers of its row, whatever its descenders.
+    """
+    text.shift(UP * (y - text[0].get_center()[1]))
+    text.remove(text[0])
+    return text
+
+
 def markup(text: str, size: float = 26, color: str = colors.INK) -> MarkupText:
     """A formula piece with <sup>/<sub> markup."""
     return MarkupText(text, font=FONT, font_size=size, color=color)
@@ -148,17 +159,17 @@ class Softmax(CnnScene):
         "logits": {
             "en": "The output layer ends in ten raw scores called logits, one per class. "
                   "{top} has the largest, {z_top}.",
-            "zh": "输出层最后给出十个原始分数，叫作 logit，每个类别一个。其中 {top} 最大，为 {z_top}。",
+            "zh": "输出层给出十个原始分数，叫作 logit，每类一个。{top} 最大，为 {z_top}。",
         },
         "exp": {
             "en": "Softmax first takes e to the power of every logit, so each score becomes "
                   "positive, and then adds the ten results: {total}.",
-            "zh": "softmax 先对每个 logit 取 e 的幂，让每个分数都变成正数，再把十个结果相加，得到 {total}。",
+            "zh": "softmax 先对每个 logit 取 e 的幂，使它们都变成正数，再把十个结果相加：{total}。",
         },
         "formula": {
             "en": "Each exponential divided by that sum is a probability. For {top}: {e_top} "
                   "over {total} gives {p_top}.",
-            "zh": "每个指数除以这个总和就是概率。以 {top} 为例：{e_top} 除以 {total}，得到 {p_top}。",
+            "zh": "每个指数除以这个总和就是概率。{top}：{e_top} 除以 {total}，得 {p_top}。",
         },
         "bars": {
             "en": "All ten probabilities lie between 0 and 1, and together they add up to exactly 1.",
@@ -168,15 +179,15 @@ class Softmax(CnnScene):
             "en": "Why not just divide by the sum? Plain rescaling gives {top} only {r_top}. "
                   "Softmax turns its lead of {gap} over {second} into {ratio} times the "
                   "probability: the largest logit stands out.",
-            "zh": "为什么不直接把分数除以总和？简单缩放只给 {top} {r_top}。"
-                  "而 softmax 把领先 {second} 的 {gap} 变成 {ratio} 倍的概率，最大的 logit 因此更突出。",
+            "zh": "直接除以总和不行吗？简单缩放只给 {top} {r_top}。"
+                  "softmax 却把领先的 {gap} 变成 {ratio} 倍的概率，突出最大的 logit。",
         },
         "argmax": {
             "en": "A hard argmax gives the winner 1 and the rest 0. Softmax is a soft argmax: "
                   "it favours the largest logit yet changes smoothly, so it stays differentiable "
                   "for training.",
-            "zh": "硬性的 argmax 给最大者 1，其余都是 0。softmax 是它的“软”版本："
-                  "同样偏向最大的 logit，但变化平滑、处处可导，网络才能通过它学习。",
+            "zh": "argmax 只给最大者 1，其余为 0。softmax 是“软”的 argmax："
+                  "同样偏向最大值，但变化平滑、可以求导，网络才能学习。",
         },
     }
 
@@ -194,18 +205,14 @@ class Softmax(CnnScene):
         return ROW_TOP - i * ROW_PITCH
 
     def header(self, text: str, x: float, size: float = 20, markup_text: bool = False):
-        m = markup(text, size, colors.MUTED) if markup_text else label(text, size, colors.MUTED,
-                                                                        self.lang)
+        m = markup(text, size, colors.MUTED) if markup_text else label(text, size, colors.MUTED)
         return m.move_to([x, HEADER_Y, 0])
 
     def get_names(self) -> VGroup:
         """The class names, right-aligned, one per row."""
         names = VGroup()
         for i, n in enumerate(self.data.class_names):
-            # centre "Xg" + name so every name sits on the same baseline, then drop "Xg"
-            t = label("Xg" + n, 20)
-            t.move_to([0, self.row_y(i), 0])
-            t.remove(*t.submobjects[:2])
+            t = on_row(label("X" + n, 20), self.row_y(i))
             t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
             names.add(t)
         return names
@@ -294,40 +301,40 @@ class Softmax(CnnScene):
     def construct(self) -> None:
         d = self.data
         values = d.narration_values()
-        title = self.get_title("Softmax" if self.lang == "en" else "Softmax（归一化指数）")
+        title = self.get_title("Softmax")
         names, cells = self.get_names(), self.get_logit_cells()
         h_logit = self.header("logit z", LOGIT_X)
         with self.beat("logits", **values) as b:
-            self.play(Write(title), FadeIn(h_logit), run_time=b.part(0.15))
+            self.play(Write(title), FadeIn(h_logit), run_time=b.part(0.1))
             self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
-                      run_time=b.part(0.35))
+                      run_time=b.part(0.25))
             box = self.get_row_box(d.top, LOGIT_X + CELL_W / 2 + 0.08)
-            self.play(Create(box), run_time=b.part(0.15))
+            self.play(Create(box), run_time=b.part(0.1))
 
         exps, total = self.get_exps(), self.get_sum()
         h_exp = self.header("e<sup>z</sup>", EXP_X, 22, markup_text=True)
         with self.beat("exp", **values) as b:
             self.play(FadeIn(h_exp), *[FadeIn(e, shift=RIGHT * 0.4) for e in exps],
-                      run_time=b.part(0.35))
-            self.play(Create(total[0]), Write(total[1]), run_time=b.part(0.3))
+                      run_time=b.part(0.25))
+            self.play(Create(total[0]), Write(total[1]), run_time=b.part(0.15))
 
         formula = self.get_formula()
         with self.beat("formula", **values) as b:
             wide = self.get_row_box(d.top, EXP_X + 0.85)
-            self.play(box.animate.become(wide), run_time=b.part(0.1))
-            self.play(FadeIn(formula[0]), run_time=b.part(0.3))
-            self.play(FadeIn(formula[1]), run_time=b.part(0.3))
+            self.play(box.animate.become(wide), run_time=b.part(0.08))
+            self.play(FadeIn(formula[0]), run_time=b.part(0.2))
+            self.play(FadeIn(formula[1]), run_time=b.part(0.2))
 
         probs = self.get_bars(d.probabilities, PROB_LEFT, colors.LOGIT)
         p_sum = self.get_bar_sum(d.probabilities, PROB_LEFT)
         h_prob = self.header("p = e<sup>z</sup> / Σ e<sup>z</sup>", PROB_LEFT + BAR_MAX / 2 + 0.3,
                              22, markup_text=True)
         with self.beat("bars", **values) as b:
-            self.play(FadeOut(formula), run_time=b.part(0.15))
+            self.play(FadeOut(formula), run_time=b.part(0.1))
             self.play(FadeIn(h_prob),
                       *[GrowFromEdge(p[0], LEFT) for p in probs],
-                      *[FadeIn(VGroup(p[1], p[2])) for p in probs], run_time=b.part(0.4))
-            self.play(Write(p_sum), run_time=b.part(0.2))
+                      *[FadeIn(VGroup(p[1], p[2])) for p in probs], run_time=b.part(0.3))
+            self.play(Write(p_sum), run_time=b.part(0.1))
 
         rescaled = self.get_bars(d.rescaled, RESCALE_LEFT, colors.MUTED)
         r_sum = self.get_bar_sum(d.rescaled, RESCALE_LEFT)
@@ -336,17 +343,17 @@ class Softmax(CnnScene):
         with self.beat("rescale", **values) as b:
             self.play(FadeIn(h_res), *[GrowFromEdge(r[0], LEFT) for r in rescaled],
                       *[FadeIn(VGroup(r[1], r[2])) for r in rescaled], FadeIn(r_sum),
-                      run_time=b.part(0.3))
+                      run_time=b.part(0.25))
             top_r = SurroundingRectangle(rescaled[d.top][2], color=colors.HIGHLIGHT, buff=0.06)
             top_p = SurroundingRectangle(probs[d.top][2], color=colors.HIGHLIGHT, buff=0.06)
-            self.play(Create(top_r), Create(top_p), run_time=b.part(0.15))
+            self.play(Create(top_r), Create(top_p), run_time=b.part(0.1))
 
         hard = self.get_bars(d.argmax, RESCALE_LEFT, colors.INK, decimals=0)
         h_hard = self.header("argmax", RESCALE_LEFT + BAR_MAX / 2 + 0.3, 22)
         with self.beat("argmax", **values) as b:
-            self.play(FadeOut(top_r), FadeOut(r_sum), run_time=b.part(0.08))
+            self.play(FadeOut(top_r), FadeOut(r_sum), run_time=b.part(0.06))
             self.play(*[r.animate.become(h) for r, h in zip(rescaled, hard)],
-                      h_res.animate.become(h_hard), run_time=b.part(0.3))
+                      h_res.animate.become(h_hard), run_time=b.part(0.25))
             self.play(top_p.animate.become(SurroundingRectangle(probs[d.top][0], buff=0.06,
                                                                 color=colors.HIGHLIGHT)),
-                      run_time=b.part(0.15))
+                      run_time=b.part(0.1))
