@@ -100,12 +100,14 @@ class Beat:
     def cues(self) -> list[tuple[float, float, str]]:
         """Subtitle cues as (start, end, text) offsets from the beat's start.
 
-        With a voice, each cue starts when its first word is spoken (word timings) and the cues
-        cover the speech; without one, they share the beat's duration by length.
+        With a voice, each cue starts when its first word is spoken (word timings) and the last
+        one stays up until the beat's end; without one, they share the beat's duration by length.
         """
         pieces = split_cues(self.text, self.lang)
         if self.clip is not None:
             times = self.clip.cue_times(self.text, pieces)
+            if times:  # the last line stays up through the pause after the speech
+                times[-1] = (times[-1][0], max(times[-1][1], self.duration))
         else:
             times = cue_times(pieces, self.duration)
         return [(s, e, c) for c, (s, e) in zip(pieces, times)]

@@ -200,6 +200,8 @@ def check_narrated(result, lang: str):
     for c in cues:
         s, e = c.start.total_seconds(), c.end.total_seconds()
         assert any(t0 - 1e-3 <= s < e <= t1 + 1e-3 for t0, t1, _ in beats), c
+    # the last line stays up through the pause: subtitles end with the video
+    assert abs(cues[-1].end.total_seconds() - video) < 0.2
     return cues
 
 
