@@ -157,6 +157,34 @@ def revealed(values: np.ndarray, n_cells: int) -> np.ndarray:
     return flat.reshape(values.shape)
 
 
+#: On-screen words per language (en, zh); numbers are filled in from the trace.
+LABELS = {
+    "in_ch": ("in {c}", "输入{c}"),
+    "more": ("⋮  + {rest} more input maps ({a}–{b}), each with its own kernel",
+             "⋮  另有 {rest} 张输入图（{a}–{b}），各有自己的卷积核"),
+    "count": ("{n_in} inputs × {n_out} neurons = {n_kernels} kernels",
+              "{n_in} 个输入 × {n_out} 个神经元 = {n_kernels} 个卷积核"),
+    "sum_of": ("sum of {n}", "{n} 项相加"),
+    "bias_val": ("+ bias {b}", "+ 偏置 {b}"),
+    "bias": ("+ bias", "+ 偏置"),
+    "neuron_size": ("neuron {neuron}: {h}×{w}", "神经元 {neuron}：{h}×{w}"),
+    "rest_sums": ("Σ in {a}–{b}", "Σ 输入{a}–{b}"),
+    "channels_sum": ("Σ {n} channels", "Σ {n} 个通道"),
+    "patch": ("input patch", "输入窗口"),
+    "kernel": ("kernel", "卷积核"),
+    "products": ("products", "乘积"),
+    "input_shape": ("input {h}×{w}×{c}", "输入 {h}×{w}×{c}"),
+    "output_shape": ("output {h}×{w}", "输出 {h}×{w}"),
+    "neuron": ("neuron {neuron}", "神经元 {neuron}"),
+    "weights_bias": ("{n} weights + 1 bias", "{n} 个权重 + 1 个偏置"),
+    "sums_of": ("Σ of {n} sums", "{n} 个和相加"),
+    "title_elastic": ("{layer}: one neuron, {n} kernels", "{layer}：一个神经元，{n} 个卷积核"),
+    "title_slide": ("{layer}, neuron {neuron}: sliding the kernel",
+                    "{layer}，神经元 {neuron}：滑动卷积核"),
+    "title_deep": ("{layer}: a deeper neuron", "{layer}：更深的一层"),
+}
+
+
 # --------------------------------------------------------------------------------------------
 # shared scene pieces
 class ConvScene(CnnScene):
@@ -164,6 +192,15 @@ class ConvScene(CnnScene):
 
     chapter = "convolution"
     valid_layer_kinds = ("conv",)
+
+    def label_text(self, key: str, **values) -> str:
+        """On-screen words ``key`` in the scene's language, with ``values`` filled in."""
+        en, zh = LABELS[key]
+        return (zh if self.lang == "zh" else en).format(**values)
+
+    def text(self, key: str, size: float = SMALL, color: str = colors.INK, **values) -> Text:
+        """A label of :data:`LABELS` in the scene's language and font."""
+        return label(self.label_text(key, **values), size, color, lang=self.lang)
 
     @property
     def stage(self):
@@ -254,7 +291,7 @@ class ConvElastic(ConvScene):
         self.inter_vmax = colors.symmetric_range(d.intermediate)
         rows = []
         for c in self.shown_channels():
-            name = label(names[c] if not deep else f"in {names[c]}", SMALL)
+            name = label(names[c], SMALL) if not deep else self.text("in_ch", SMALL, c=names[c])
             m = self.get_input_map(c, row_h * 0.95, in_vmax)
             k = kernel_glyph(d.kernels[c], vmax=w_vmax, cell=cell)
             inter = FeatureMap(d.intermediate[c], scale="activation", vmax=self.inter_vmax,
@@ -284,13 +321,12 @@ class ConvElastic(ConvScene):
         st = self.stage
         k = st.weight.shape[-1]
         h, w = d.output.shape
-        title = self.get_title(f"{self.layer}: one neuron, {d.n_in} kernels")
+        title = self.get_title(self.label_text("title_elastic", layer=self.layer, n=d.n_in))
         rows = self.get_rows()
         more = None
         if d.n_in > len(rows):
             rest = d.n_in - len(rows)
-            more = label(f"⋮  + {rest} more input maps ({len(rows) + 1}–{d.n_in}), "
-                         f"each with its own kernel", SMALL, colors.MUTED)
+            more = self.text("more", SMALL, colors.MUTED, rest=rest, a=len(rows) + 1, b=d.n_in)
             more.next_to(rows, DOWN, buff=0.15).align_to(rows, LEFT)
         with self.beat("inputs", layer=self.layer, neuron=self.neuron, n_in=d.n_in) as b:
             self.play(Write(title), run_time=b.part(0.3))
@@ -298,7 +334,7 @@ class ConvElastic(ConvScene):
                       *([FadeIn(more)] if more else []), run_time=b.part(0.4))
 
         arrows = self.get_arrows(rows)
-        count = label(f"{d.n_in} inputs × {d.n_out} neurons = {d.n_kernels} kernels", SMALL)
+        count = self.text("count", SMALL, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels)
         count.move_to([4.4, -2.1, 0])
         with self.beat("kernels", k=k, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels) as b:
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
@@ -315,7 +351,7 @@ class ConvElastic(ConvScene):
                       Text("+", font_size=40, color=colors.INK))
         mid_y = (rows[0].get_top()[1] + rows[-1].get_bottom()[1]) / 2
         plus.move_to([0.75, mid_y, 0])
-        plus_label = label(f"sum of {d.n_in}", SMALL).next_to(plus, DOWN, buff=0.12).shift(RIGHT * 0.55)
+        plus_label = self.text("sum_of", SMALL, n=d.n_in).next_to(plus, DOWN, buff=0.12).shift(RIGHT * 0.55)
         lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
                               stroke_width=2.5, buff=0) for r in rows])
         if more is not None:
@@ -329,16 +365,16 @@ class ConvElastic(ConvScene):
         self.output_map = out_map
         arrow = Arrow(plus.get_right(), out_map.get_left(), buff=0.1, color=colors.INK,
                       stroke_width=3)
-        bias_txt = label(f"+ bias {fmt(d.bias)}", SMALL)
+        bias_txt = self.text("bias_val", SMALL, b=fmt(d.bias))
         bias_txt.next_to(arrow, UP, buff=0.1)
         if bias_txt.width > arrow.width - 0.1:
-            bias_txt = VGroup(label("+ bias", SMALL), number(d.bias, 2, SMALL)).arrange(DOWN, buff=0.08)
+            bias_txt = VGroup(self.text("bias", SMALL), number(d.bias, 2, SMALL)).arrange(DOWN, buff=0.08)
             bias_txt.next_to(arrow, UP, buff=0.1)
         with self.beat("sum", bias=fmt(d.bias)) as b:
             self.play(Create(lines), FadeIn(plus), FadeIn(plus_label), run_time=b.part(0.4))
             self.play(GrowFromCenter(arrow), Write(bias_txt), run_time=b.part(0.3))
 
-        out_label = label(f"neuron {self.neuron}: {h}×{w}", SMALL).next_to(out_map, DOWN, buff=0.15)
+        out_label = self.text("neuron_size", SMALL, neuron=self.neuron, h=h, w=w).next_to(out_map, DOWN, buff=0.15)
         with self.beat("output", h=h, w=w) as b:
             self.play(*[FadeOut(r[3].copy(), target_position=plus) for r in rows],
                       run_time=b.part(0.25))
@@ -430,7 +466,7 @@ class ConvSlide(ConvScene):
                                vmax=in_vmax if scale == "activation" else None, cell=cell)
             kern = kernel_glyph(win.kernels[c], vmax=w_vmax, cell=cell)
             prod = NumberGrid(win.products[c], scale="activation", vmax=p_vmax, cell=cell)
-            name = label(names[c] if c_in == 3 else f"in {names[c]}", SMALL)
+            name = label(names[c], SMALL) if c_in == 3 else self.text("in_ch", SMALL, c=names[c])
             times = label("×", 30)
             eq = label("=", 30)
             s = label("Σ " + fmt(float(win.channel_sums[c])), 22)
@@ -460,7 +496,7 @@ class ConvSlide(ConvScene):
         sums = np.asarray(win.channel_sums[shown:])[None, :]
         grid = NumberGrid(sums, scale="activation",
                           vmax=colors.symmetric_range(win.channel_sums), cell=cell)
-        name = label(f"Σ in {shown + 1}–{c_in}", SMALL)
+        name = self.text("rest_sums", SMALL, a=shown + 1, b=c_in)
         g = Group(name, grid).arrange(RIGHT, buff=0.2)
         g.next_to(below, DOWN, buff=0.15).align_to(below, LEFT)
         return g
@@ -468,9 +504,9 @@ class ConvSlide(ConvScene):
     def get_total_column(self, win: ConvWindow, rows: Group) -> VGroup:
         """Right column: sum of the channel sums, + bias, = output (coloured like the map)."""
         c_in = win.patches.shape[0]
-        s = label(f"Σ {c_in} channels", SMALL)
+        s = self.text("channels_sum", SMALL, n=c_in)
         sv = number(float(win.channel_sums.sum()), 2, 24)
-        b = label("+ bias", SMALL)
+        b = self.text("bias", SMALL)
         bv = number(win.bias, 2, 24)
         eq = label("=", 30)
         out = self.get_value_box(win.total, self.out_vmax, 26)
@@ -480,9 +516,9 @@ class ConvSlide(ConvScene):
 
     def get_headers(self, rows: Group) -> VGroup:
         name, patch, times, kern, eq, prod, s = rows[0]
-        hs = VGroup(label("input patch", 18, colors.MUTED).next_to(patch, UP, buff=0.1),
-                    label("kernel", 18, colors.MUTED).next_to(kern, UP, buff=0.1),
-                    label("products", 18, colors.MUTED).next_to(prod, UP, buff=0.1))
+        hs = VGroup(self.text("patch", 18, colors.MUTED).next_to(patch, UP, buff=0.1),
+                    self.text("kernel", 18, colors.MUTED).next_to(kern, UP, buff=0.1),
+                    self.text("products", 18, colors.MUTED).next_to(prod, UP, buff=0.1))
         return hs
 
     def build_step(self, win: ConvWindow) -> Group:
@@ -501,15 +537,15 @@ class ConvSlide(ConvScene):
         c_in = st.input.shape[0]
         h, w = self.out_values.shape
         stride = st.stride or 1
-        title = self.get_title(f"{self.layer}, neuron {self.neuron}: sliding the kernel", 28)
+        title = self.get_title(self.label_text("title_slide", layer=self.layer, neuron=self.neuron), 28)
         in_map = self.get_input_view().move_to([-5.65, Y_TOP - 1.05, 0])
-        in_label = label(f"input {st.input.shape[1]}×{st.input.shape[2]}×{c_in}", SMALL)
+        in_label = self.text("input_shape", SMALL, h=st.input.shape[1], w=st.input.shape[2], c=c_in)
         in_label.next_to(in_map, DOWN, buff=0.1)
         shown = np.zeros_like(self.out_values)
         out_map = self.get_output_map(shown, 2.1, self.out_vmax)
         out_map.next_to(in_label, DOWN, buff=0.3).align_to(in_map, LEFT)
         self.output_map = out_map
-        out_label = label(f"output {h}×{w}", SMALL).next_to(out_map, DOWN, buff=0.1)
+        out_label = self.text("output_shape", SMALL, h=h, w=w).next_to(out_map, DOWN, buff=0.1)
 
         first = self.steps[0]
         step = self.build_step(first)
@@ -563,8 +599,8 @@ class ConvSlide(ConvScene):
         below = DOWN * (size / 2 + 0.25)
         arrow = Arrow(in_target + RIGHT * (size / 2 + 0.1), out_target + LEFT * (size / 2 + 0.1),
                       buff=0.05, color=colors.INK, stroke_width=4)
-        arrow_label = label(f"neuron {self.neuron}", SMALL).next_to(arrow, UP, buff=0.1)
-        weights_label = label(f"{int(np.prod(st.weight.shape[1:]))} weights + 1 bias", SMALL)
+        arrow_label = self.text("neuron", SMALL, neuron=self.neuron).next_to(arrow, UP, buff=0.1)
+        weights_label = self.text("weights_bias", SMALL, n=int(np.prod(st.weight.shape[1:])))
         weights_label.next_to(arrow, DOWN, buff=0.1)
         with self.beat("sweep", stride=stride, h=h, w=w) as b:
             self.play(FadeOut(step), FadeOut(headers), FadeOut(win_box), FadeOut(cell_box),
@@ -651,7 +687,7 @@ class ConvDeep(ConvScene):
             m = FeatureMap(x[c], scale=input_scale(c_in, c), height=0.75,
                            vmax=in_vmax if c_in != 3 else None)
             m.next_to(kern, UP, buff=0.12).align_to(kern, LEFT)
-            name = label(f"in {channel_names(c_in)[c]}", 18, colors.MUTED)
+            name = self.text("in_ch", 18, colors.MUTED, c=channel_names(c_in)[c])
             name.next_to(m, RIGHT, buff=0.08).align_to(m, UP)
             cards.append(Group(m, kern, name))
         per_row = 5 if c_in > 5 else c_in
@@ -674,9 +710,9 @@ class ConvDeep(ConvScene):
     def get_total(self, win: ConvWindow, anchor) -> VGroup:
         c_in = win.patches.shape[0]
         lines = VGroup(
-            VGroup(label(f"Σ of {c_in} sums", SMALL), number(float(win.channel_sums.sum()), 2, 24))
+            VGroup(self.text("sums_of", SMALL, n=c_in), number(float(win.channel_sums.sum()), 2, 24))
             .arrange(RIGHT, buff=0.2),
-            VGroup(label("+ bias", SMALL), number(win.bias, 2, 24)).arrange(RIGHT, buff=0.2),
+            VGroup(self.text("bias", SMALL), number(win.bias, 2, 24)).arrange(RIGHT, buff=0.2),
             VGroup(label("=", 28), self.get_value_box(win.total, self.out_vmax, 24))
             .arrange(RIGHT, buff=0.2),
         ).arrange(DOWN, buff=0.18, aligned_edge=RIGHT)
@@ -689,13 +725,13 @@ class ConvDeep(ConvScene):
         c_in = st.input.shape[0]
         h, w = self.out_values.shape
         strings = self.get_deep_data()
-        title = self.get_title(f"{self.layer}: a deeper neuron", 28)
+        title = self.get_title(self.label_text("title_deep", layer=self.layer), 28)
         cards = self.get_cards()
         maps = [c[0] for c in cards]
         out_map = self.get_output_map(np.zeros_like(self.out_values), 2.4, self.out_vmax)
         out_map.move_to([(cards.get_right()[0] + X_MAX) / 2, Y_TOP - 1.2, 0])
         self.output_map = out_map
-        out_label = label(f"neuron {self.neuron}  {h}×{w}", SMALL).next_to(out_map, DOWN, buff=0.1)
+        out_label = self.text("neuron_size", SMALL, neuron=self.neuron, h=h, w=w).next_to(out_map, DOWN, buff=0.1)
         with self.beat("inputs", layer=self.layer, n_in=c_in, prev=self.prev_stage_name()) as b:
             self.play(Write(title), *[FadeIn(Group(c[0], c[2])) for c in cards],
                       run_time=b.part(0.5))

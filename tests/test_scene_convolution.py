@@ -196,3 +196,55 @@ def test_slide_last_frame_output_colours(tmp_path, trace):
         assert np.abs(got - want).max() < 0.04, (r, c, got, want)
         checked += 1
     assert checked == 4
+
+
+def _texts(group) -> list[str]:
+    from manim import Text
+
+    return [m.text for m in group.get_family() if isinstance(m, Text)]
+
+
+@pytest.mark.parametrize("layer", ["conv_1_1", "conv_2_1"])
+def test_slide_mobjects_show_the_strings(layer):
+    """The grids and the total column built for a step carry exactly window_strings()."""
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(conv.ConvSlide, layer=layer, neuron=2)()
+    scene.setup()
+    data = scene.get_slide_data()
+    for win, s in zip(scene.steps, data):
+        rows, rest, col = scene.build_step(win)
+        for row, c in zip(rows, scene.full_channels()):
+            patch, kern, prod = row[1], row[3], row[5]
+            for i in range(3):
+                for j in range(3):
+                    assert patch.get_number(i, j).text == s["patches"][c][i][j]
+                    assert kern.get_number(i, j).text == s["kernels"][c][i][j]
+                    assert prod.get_number(i, j).text == s["products"][c][i][j]
+            assert row[6].text.replace(" ", "") == ("Σ" + s["sums"][c])
+        if len(rest):
+            grid = rest[0][1]
+            shown = len(scene.full_channels())
+            assert [grid.get_number(0, i).text for i in range(len(s["sums"]) - shown)] == \
+                s["sums"][shown:]
+        col_texts = _texts(col)
+        assert s["sum"] in col_texts and s["bias"] in col_texts and s["total"] in col_texts
+
+
+def test_deep_mobjects_show_the_strings():
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(conv.ConvDeep, neuron=1)()
+    scene.setup()
+    assert scene.layer == "conv_2_1"
+    cards = scene.get_cards()
+    st = scene.stage
+    assert len(cards) == st.input.shape[0]
+    for c, card in enumerate(cards):
+        assert card[1].get_number(1, 2).text == fmt(float(st.weight[1, c, 1, 2]))
+    for win, s in zip(scene.steps, scene.get_deep_data()):
+        sums = scene.get_sum_labels(cards, win)
+        assert [t.text.replace(" ", "") for t in sums] == ["Σ" + v for v in s["sums"]]
+        texts = _texts(scene.get_total(win, cards))
+        assert s["sum"] in texts and s["bias"] in texts and s["total"] in texts
+        assert abs(float(s["total"]) - float(st.output[1, win.row, win.col])) <= 0.0051
