@@ -243,3 +243,20 @@ def test_voice_setting_from_environment(tmp_path, monkeypatch):
     assert streams(r.video)[1] is None  # captions only: no sound, durations from the text
     for t0, t1, b in r.scene.beats:
         assert b.audio is None and b.duration == pytest.approx(estimate_duration(b.text, "en"))
+
+
+class TinyTail(Tiny):
+    """Animations after the last beat: the soundtrack is padded with silence to the end."""
+
+    def construct(self) -> None:
+        square = Square()
+        with self.beat("two") as b:
+            self.play(FadeIn(square), run_time=b.part(0.3))
+        self.wait(1.5)
+
+
+def test_sound_padded_to_the_end_of_the_video(tmp_path):
+    r = render_part(TinyTail, tmp_path / "tail.mp4", "l", lang="en", voice="espeak")
+    video, audio = streams(r.video)
+    assert video == pytest.approx(r.scene.beats[-1][1] + 1.5, abs=0.1)
+    assert audio is not None and abs(video - audio) < 0.1
