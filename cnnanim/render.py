@@ -266,7 +266,7 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     _check_writable(out)
     settings = dict(image=image, weights=weights, layer=layer, neuron=neuron, lang=lang)
     if fmt != "mp4":  # stills and GIFs are silent: never synthesise a voice for them
-        scene_settings.setdefault("voice", "none")
+        scene_settings["voice"] = "none"
     scene_cls = configure_scene(cls, **settings, **scene_settings)
 
     created = _make_folder(out.parent)
@@ -369,8 +369,11 @@ def scene_names(names) -> list[str]:
     return out
 
 
-def check_output_folder(folder: Path) -> None:
-    """Fail early (one line) if files cannot be created in ``folder``; leaves nothing behind."""
+def check_output_folder(folder: Path) -> list[Path]:
+    """Fail early (one line) if files cannot be created in ``folder``; leaves nothing behind.
+
+    Returns the folders it had to create (deepest first), for removal if the renders fail.
+    """
     created = _make_folder(folder)
     try:
         fd, probe = tempfile.mkstemp(prefix=".cnnanim-probe-", dir=folder)
@@ -379,6 +382,7 @@ def check_output_folder(folder: Path) -> None:
         raise CnnanimError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
     os.close(fd)
     os.unlink(probe)
+    return created
 
 
 def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | None = None,
@@ -398,14 +402,19 @@ def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | 
                      **{k: options.get(k) for k in ("image", "weights", "layer", "neuron")})
         outs[n] = resolve_output(n, fmt, quality, lang, output, folder=len(names) > 1)
         _check_writable(outs[n])
-    for folder in {o.parent for o in outs.values()}:
-        check_output_folder(folder)
-    results = []
-    for i, n in enumerate(names):
-        if progress:
-            progress(i, len(names), n)
-        r = render_scene(n, fmt=fmt, output=outs[n], quality=quality, lang=lang, **options)
-        results.append(r)
-        if progress:
-            progress(i, len(names), n, r)
-    return results
+    created: list[Path] = []
+    try:
+        for folder in sorted({o.parent for o in outs.values()}):
+            created += check_output_folder(folder)
+        results = []
+        for i, n in enumerate(names):
+            if progress:
+                progress(i, len(names), n)
+            r = render_scene(n, fmt=fmt, output=outs[n], quality=quality, lang=lang, **options)
+            results.append(r)
+            if progress:
+                progress(i, len(names), n, r)
+        return results
+    except BaseException:
+        _remove_empty(created)  # only folders still empty: finished renders stay
+        raise
