@@ -202,8 +202,9 @@ class Flatten(CnnScene):
         d = self.data
         t = d.logits[k]
         name = self.trace.class_names[t.class_index]
-        dec = decimals_for(t.inputs)
-        wdec = decimals_for(t.weights)
+        shown = d.top_terms[k]
+        dec = decimals_for(t.inputs[shown])
+        wdec = decimals_for(t.weights[shown])
         pdec = max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()])))
         head = label(f"logit[{name}] =", 22, colors.LOGIT, lang=self.lang)
         line1 = [head]
