@@ -157,8 +157,8 @@ class Softmax(CnnScene):
     valid_layer_kinds = ("linear",)
     NARRATION = {
         "logits": {
-            "en": "The output layer ends in ten raw scores called logits, one per class. "
-                  "{top} has the largest, {z_top}.",
+            "en": "The output layer ends in ten raw scores called logits, one per class; "
+                  "the largest, {z_top}, belongs to {top}.",
             "zh": "输出层给出十个原始分数，叫作 logit，每类一个。{top} 最大，为 {z_top}。",
         },
         "exp": {
