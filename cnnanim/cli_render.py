@@ -180,10 +180,11 @@ def open_viewer(path) -> bool:
 @_voice_option
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="Video file (the .png and .srt go beside it; default: media/).")
+@_hyper_options
 @click.option("--open/--no-open", "open_", default=True, show_default=True,
               help="Open the video when on a terminal with a display and a viewer.")
 def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, output,
-                    open_) -> None:
+                    open_, **hyper) -> None:
     """Quick look at SCENE: a fast mp4 plus its final frame as PNG, from one render.
 
     Prints the video, its subtitles and the still. Opens the video only when a viewer
@@ -200,7 +201,7 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, 
         raise click.ClickException(f"preview writes an .mp4 (and a .png beside it), got {output}")
     r = render_scene(scene, quality=quality, fmt="mp4", image=image, weights=weights,
                      layer=layer, neuron=neuron, lang=lang, output=output, still=True,
-                     voice=voice)
+                     voice=voice, **{k: v for k, v in hyper.items() if v is not None})
     _echo_paths([r])
     if open_:
         open_viewer(r.path)
@@ -215,9 +216,11 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, 
 @click.option("--dither/--no-dither", default=False, show_default=True,
               help="Floyd-Steinberg dithering (bigger file; flat colours get noisy).")
 @_scene_options
+@_hyper_options
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="GIF file or folder (default: media/SCENE-LANG-Q.gif).")
-def gif_command(scene, width, fps, dither, image, weights, layer, neuron, lang, output) -> None:
+def gif_command(scene, width, fps, dither, image, weights, layer, neuron, lang, output,
+                **hyper) -> None:
     """A small silent looping GIF of SCENE for an article, captions burned in.
 
     Frames come straight from the renderer (not from the lossy MP4), are resized with
@@ -231,6 +234,7 @@ def gif_command(scene, width, fps, dither, image, weights, layer, neuron, lang, 
 
     r = render_scene(scene, quality=gif_quality(width), fmt="gif", image=image, weights=weights,
                      layer=layer, neuron=neuron, lang=lang, output=output, gif_width=width,
-                     gif_fps=fps, dither=dither)
+                     gif_fps=fps, dither=dither,
+                     **{k: v for k, v in hyper.items() if v is not None})
     click.echo(str(r.path))
     _report_gif(r)

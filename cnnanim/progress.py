@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
@@ -12,7 +11,8 @@ class SceneProgress:
     """Overall progress of a batch: ``[####----] 2/5 relu ...`` then ``... relu done in 9.3 s``.
 
     Call it as the ``progress`` callback of :func:`cnnanim.render.render_scenes`. Silent for a
-    single scene unless ``always`` is set. On a terminal the "..." line is rewritten in place.
+    single scene unless ``always`` is set. One line per event, so an error message that
+    interrupts the batch starts on its own line.
     """
 
     def __init__(self, always: bool = False, stream=None) -> None:
@@ -20,24 +20,16 @@ class SceneProgress:
         self.stream = stream
         self.t0 = time.perf_counter()
 
-    def _tty(self) -> bool:
-        s = self.stream or sys.stderr
-        try:
-            return s.isatty()
-        except (AttributeError, ValueError):
-            return False
-
     def __call__(self, index: int, total: int, name: str, result=None) -> None:
         if total < 2 and not self.always:
             return
         bar = _bar(index + (result is not None), total)
         head = f"{bar} {index + 1}/{total} {name}"
         if result is None:
-            click.echo(f"{head} ...", err=True, nl=not self._tty())
+            click.echo(f"{head} ...", err=True, file=self.stream)
         else:
             end = f" (total {time.perf_counter() - self.t0:.1f} s)" if index + 1 == total else ""
-            prefix = "\r\033[K" if self._tty() else ""
-            click.echo(f"{prefix}{head} done in {result.seconds:.1f} s{end}", err=True)
+            click.echo(f"{head} done in {result.seconds:.1f} s{end}", err=True, file=self.stream)
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
