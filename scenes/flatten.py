@@ -15,6 +15,28 @@ from cnnanim.mobjects import FeatureMap, fmt, label, number
 from cnnanim.scene import CnnScene
 
 
+#: On-screen words per language (en, zh); numbers and names are filled in from the trace.
+LABELS = {
+    "title": ("Flatten  {h}×{w}×{c} → {n}", "展平  {h}×{w}×{c} → {n}"),
+    "ch": ("ch {c}", "通道 {c}"),
+    "vector": ("flatten  ({n})", "展平向量  ({n})"),
+    "index": ("index = c × {hw} + r × {w} + col", "位置 = c × {hw} + r × {w} + col"),
+    "x": ("x  ({n})", "x  ({n})"),
+    "w": ("w  [{cls}]", "w  [{cls}]"),
+    "xw": ("x × w", "x × w"),
+    "logit": ("logit[{cls}] =", "logit[{cls}] ="),
+    "more_terms": ("+ … ({n} terms)", "+ …（共 {n} 项）"),
+    "bias": ("{sign} bias", "{sign} 偏置"),
+    "network": ("(network output {v} ✓)", "（网络输出 {v} ✓）"),
+}
+
+
+def words(key: str, lang: str = "en", **values) -> str:
+    """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
+    en, zh = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
 def decimals_for(values) -> int:
     """2 decimals for values of 0.1 and more, 3 from 0.01, else 4 (small numbers stay readable)."""
     m = float(np.max(np.abs(values))) if np.size(values) else 0.0
@@ -161,12 +183,16 @@ class Flatten(CnnScene):
         return flatten_data(self.trace)
 
     # -- builders ---------------------------------------------------------------------------
+    def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
+        """A label of :data:`LABELS` in the scene's language and font."""
+        return label(words(key, self.lang, **values), size, color, lang=self.lang)
+
     def get_maps(self, height: float = 1.08) -> Group:
         """The pooled channel maps in a row, each with its channel number."""
         groups = []
         for ch, m in enumerate(self.data.pooled):
             fm = FeatureMap(m, vmax=self.vmax, height=height)
-            groups.append(Group(fm, label(f"ch {ch}", 18).next_to(fm, DOWN, buff=0.1)))
+            groups.append(Group(fm, self.text("ch", 18, c=ch).next_to(fm, DOWN, buff=0.1)))
         g = Group(*groups).arrange(RIGHT, buff=0.18)
         if g.width > 13.0:
             g.scale_to_fit_width(13.0)
@@ -197,6 +223,11 @@ class Flatten(CnnScene):
             parts.append(wt)
         return VGroup(*parts).arrange(RIGHT, buff=0.06)
 
+    @staticmethod
+    def logit_decimals(t) -> int:
+        """Decimals of a logit's sum, bias and total (at least 2)."""
+        return max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()])))
+
     def get_logit_formula(self, k: int, full: bool = True) -> VGroup:
         """logit[class] = a few real terms + … = sum + bias = logit."""
         d = self.data
@@ -205,29 +236,26 @@ class Flatten(CnnScene):
         shown = d.top_terms[k]
         dec = decimals_for(t.inputs[shown])
         wdec = decimals_for(t.weights[shown])
-        pdec = max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()])))
-        head = label(f"logit[{name}] =", 22, colors.LOGIT, lang=self.lang)
+        pdec = self.logit_decimals(t)
+        head = self.text("logit", 22, colors.LOGIT, cls=name)
         line1 = [head]
         if full:
             for j, i in enumerate(d.top_terms[k]):
                 if j:
                     line1.append(label("+", 22))
                 line1.append(self.term(t.inputs[i], t.weights[i], dec, wdec))
-            line1.append(label(f"+ … ({len(t.inputs)} terms)" if self.lang == "en"
-                               else f"+ …（共 {len(t.inputs)} 项）", 22, lang=self.lang))
+            line1.append(self.text("more_terms", 22, n=len(t.inputs)))
         else:
-            line1.append(label("Σ x·w" if self.lang == "en" else "Σ x·w", 22))
+            line1.append(label("Σ x·w", 22))
         l1 = VGroup(*line1).arrange(RIGHT, buff=0.12)
         sign = "+" if t.bias >= 0 else "−"
         l2 = VGroup(label("=", 22), number(t.products.sum(), pdec, 22),
-                    label(f"{sign} bias", 22), number(abs(t.bias), pdec, 22, colors.WEIGHT_POS
+                    self.text("bias", 22, sign=sign), number(abs(t.bias), pdec, 22, colors.WEIGHT_POS
                                                      if t.bias >= 0 else colors.WEIGHT_NEG),
                     label("=", 22), number(t.total, pdec, 24, colors.LOGIT)).arrange(RIGHT,
                                                                                      buff=0.12)
         net = float(self.trace.logits[t.class_index])
-        l2.add(label(f"(network output {fmt(net, pdec)} ✓)" if self.lang == "en"
-                     else f"（网络输出 {fmt(net, pdec)} ✓）", 20, colors.MUTED, lang=self.lang)
-               .next_to(l2, RIGHT, buff=0.3))
+        l2.add(self.text("network", 20, colors.MUTED, v=fmt(net, pdec)).next_to(l2, RIGHT, buff=0.3))
         if full:
             g = VGroup(l1, l2).arrange(DOWN, buff=0.22, aligned_edge=LEFT)
             l2.shift(RIGHT * (head.width + 0.12))
@@ -242,17 +270,17 @@ class Flatten(CnnScene):
         d = self.data
         c, h, w = d.pooled.shape
         n = d.vector.size
-        title = self.get_title(f"Flatten  {h}×{w}×{c} → {n}")
+        title = self.get_title(words("title", self.lang, h=h, w=w, c=c, n=n))
         maps = self.get_maps().move_to([0, 2.05, 0])
         strip = VectorStrip(d.vector, vmax=self.vmax).move_to([0, 0.2, 0])
         ticks = self.get_channel_ticks(strip)
-        strip_label = label(f"flatten  ({n})", 20).next_to(strip, UP, buff=0.15).align_to(
+        strip_label = self.text("vector", 20, n=n).next_to(strip, UP, buff=0.15).align_to(
             strip, LEFT)
         with self.beat("maps", pool=d.pool_stage, c=c, h=h, w=w, n=n) as b:
             self.play(Write(title), FadeIn(maps), run_time=b.part(0.3))
             self.play(FadeIn(strip), Create(ticks), FadeIn(strip_label), run_time=b.part(0.3))
 
-        formula = label(f"index = c × {h * w} + r × {w} + col", 22).move_to([-3.0, -1.6, 0])
+        formula = self.text("index", 22, hw=h * w, w=w).move_to([-3.0, -1.6, 0])
         labels = VGroup()
         with self.beat("order", hw=h * w, w=w) as b:
             self.play(FadeIn(formula), run_time=b.part(0.12))
@@ -269,10 +297,10 @@ class Flatten(CnnScene):
         cls = self.trace.class_names[t.class_index]
         wstrip = VectorStrip(t.weights, scale="weight").move_to([0, 1.5, 0])
         pstrip = VectorStrip(t.products, scale="weight").move_to([0, 0.45, 0])
-        xlab = label(f"x  ({n})", 20).next_to(strip, UP, buff=0.12).align_to(strip, LEFT)
-        wlab = label(f"w  [{cls}]", 20, lang=self.lang).next_to(wstrip, UP, buff=0.12).align_to(
+        xlab = self.text("x", 20, n=n).next_to(strip, UP, buff=0.12).align_to(strip, LEFT)
+        wlab = self.text("w", 20, cls=cls).next_to(wstrip, UP, buff=0.12).align_to(
             wstrip, LEFT)
-        plab = label("x × w", 20).next_to(pstrip, UP, buff=0.12).align_to(pstrip, LEFT)
+        plab = self.text("xw", 20).next_to(pstrip, UP, buff=0.12).align_to(pstrip, LEFT)
         with self.beat("weights", n=n, cls=cls) as b:
             self.play(FadeOut(maps), FadeOut(labels), FadeOut(formula), FadeOut(ticks),
                       FadeOut(strip_label), run_time=b.part(0.2))
@@ -286,7 +314,7 @@ class Flatten(CnnScene):
 
         marks = VGroup(*[pstrip.get_mark(int(i)) for i in d.top_terms[0]])
         f1 = self.get_logit_formula(0).move_to([0, -0.75, 0])
-        with self.beat("sum", n=n, cls=cls, logit=fmt(t.total, max(2, decimals_for([t.total])))) as b:
+        with self.beat("sum", n=n, cls=cls, logit=fmt(t.total, self.logit_decimals(t))) as b:
             self.play(Create(marks), FadeIn(f1[0]), run_time=b.part(0.35))
             self.play(FadeIn(f1[1]), run_time=b.part(0.3))
 
@@ -296,7 +324,7 @@ class Flatten(CnnScene):
             f2 = self.get_logit_formula(1, full=False).next_to(f1, DOWN, buff=0.3)
             f2.align_to(f1, LEFT)
             with self.beat("other", cls2=cls2,
-                           logit2=fmt(t2.total, max(2, decimals_for([t2.total])))) as b:
+                           logit2=fmt(t2.total, self.logit_decimals(t2))) as b:
                 self.play(FadeIn(f2), run_time=b.part(0.3))
 
     def trace_cell(self, maps: Group, strip: VectorStrip, cell, labels: VGroup, j: int,

@@ -17,6 +17,23 @@ from cnnanim.scene import CnnScene
 UNREVEALED = "#d9d9d9"
 
 
+#: On-screen words per language (en, zh); numbers and names are filled in from the trace.
+LABELS = {
+    "title": ("Max pooling  {k}×{k}, stride {s}  ·  {a} → {b}",
+              "最大池化  {k}×{k}，步长 {s}  ·  {a} → {b}"),
+    "map": ("{stage}  ch {c}", "{stage}  通道 {c}"),
+    "max": ("max =", "最大值 ="),
+    "op": ("max {k}×{k}, stride {s}", "取最大 {k}×{k}，步长 {s}"),
+    "channels": ("× {c} channels, each pooled on its own", "× {c} 个通道，各自池化"),
+}
+
+
+def words(key: str, lang: str = "en", **values) -> str:
+    """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
+    en, zh = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
 def decimals_for(values: np.ndarray) -> int:
     """2 decimals, or 3 when every value is below 0.1 (keeps small activations readable)."""
     m = float(np.max(np.abs(values))) if np.size(values) else 0.0
@@ -153,6 +170,10 @@ class Pooling(CnnScene):
         return pooling_data(self.trace, self.layer, self.neuron)
 
     # -- builders ---------------------------------------------------------------------------
+    def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
+        """A label of :data:`LABELS` in the scene's language and font."""
+        return label(words(key, self.lang, **values), size, color, lang=self.lang)
+
     def output_rgb(self) -> np.ndarray:
         """Output map colours: real colours where revealed, grey elsewhere."""
         d = self.data
@@ -170,7 +191,7 @@ class Pooling(CnnScene):
 
     def get_formula(self, w) -> VGroup:
         """``max = m`` with the window's real maximum."""
-        return VGroup(label("max =", 26), number(w.value, self.decimals, 26, colors.POSITIVE)
+        return VGroup(self.text("max", 26), number(w.value, self.decimals, 26, colors.POSITIVE)
                       ).arrange(RIGHT, buff=0.15)
 
     def reveal(self, outmap: FeatureMap, cells) -> None:
@@ -182,13 +203,13 @@ class Pooling(CnnScene):
     def construct(self) -> None:
         d = self.data
         n, m = d.input_map.shape[0], d.output_map.shape[0]
-        title = self.get_title(f"Max pooling  {d.size}×{d.size}, stride {d.stride}  ·  "
-                               f"{d.input_stage} → {d.stage}")
+        title = self.get_title(words("title", self.lang, k=d.size, s=d.stride, a=d.input_stage,
+                                     b=d.stage))
         inmap = FeatureMap(d.input_map, vmax=d.vmax, height=3.8).move_to([-4.55, 0.45, 0])
-        in_label = label(f"{d.input_stage}  ch {d.channel}", 20).next_to(inmap, DOWN, buff=0.15)
+        in_label = self.text("map", 20, stage=d.input_stage, c=d.channel).next_to(inmap, DOWN, buff=0.15)
         outmap = FeatureMap(self.output_rgb(), scale="rgb", height=3.8 * m / n)
         outmap.move_to([4.9, 0.45, 0])
-        out_label = label(f"{d.stage}  ch {d.channel}", 20).next_to(outmap, DOWN, buff=0.15)
+        out_label = self.text("map", 20, stage=d.stage, c=d.channel).next_to(outmap, DOWN, buff=0.15)
         with self.beat("intro", k=d.size, s=d.stride) as b:
             self.play(Write(title), FadeIn(inmap), FadeIn(in_label), run_time=b.part(0.35))
             self.play(FadeIn(outmap), FadeIn(out_label), run_time=b.part(0.25))
@@ -245,14 +266,13 @@ class Pooling(CnnScene):
         size_out = label(f"{m} × {m}", 26, weight="BOLD").next_to(out_label, DOWN, buff=0.12)
         big_arrow = Arrow(inmap.get_right(), outmap.get_left(), buff=0.35, color=colors.INK,
                           stroke_width=4)
-        arrow_label = label(f"max {d.size}×{d.size}, stride {d.stride}", 22).next_to(
+        arrow_label = self.text("op", 22, k=d.size, s=d.stride).next_to(
             big_arrow, UP, buff=0.15)
         with self.beat("halve", n=n, m=m) as b:
             self.play(FadeOut(box), Create(big_arrow), FadeIn(arrow_label), run_time=b.part(0.2))
             self.play(FadeIn(size_in), FadeIn(size_out), run_time=b.part(0.2))
         c = self.trace[self.layer].output.shape[0]
-        note = label(f"× {c} channels, each pooled on its own" if self.lang == "en"
-                     else f"× {c} 个通道，各自池化", 22, colors.MUTED, lang=self.lang)
+        note = self.text("channels", 22, colors.MUTED, c=c)
         note.next_to(big_arrow, DOWN, buff=0.25)
         with self.beat("channels", c=c) as b:
             self.play(FadeIn(note), run_time=b.part(0.2))

@@ -14,6 +14,24 @@ from cnnanim.mobjects import CONTENT_BOTTOM, FeatureMap, NumberGrid, fmt, label,
 from cnnanim.scene import CnnScene
 
 
+#: On-screen words per language (en, zh); numbers and names are filled in from the trace.
+LABELS = {
+    "title": ("ReLU  ·  {conv} → {relu}", "ReLU 激活  ·  {conv} → {relu}"),
+    "map": ("{stage}  ch {c}", "{stage}  通道 {c}"),
+    "formula": ("ReLU(x) = max(0, x)", "ReLU(x) = max(0, x)"),
+    "chain": ("conv → ReLU → conv → ReLU → …", "卷积 → ReLU → 卷积 → ReLU → …"),
+    "collapse": ("without ReLU: W₂(W₁x) = (W₂W₁)x", "没有 ReLU：W₂(W₁x) = (W₂W₁)x"),
+    "one_layer": ("= one linear layer", "多层只等于一层线性"),
+    "faster": ("trains faster than sigmoid", "比 sigmoid 训练更快"),
+}
+
+
+def words(key: str, lang: str = "en", **values) -> str:
+    """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
+    en, zh = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
 def relu_pair(trace, layer: str) -> tuple[str, str]:
     """(conv stage, relu stage) for a conv or relu stage name (conv_1_1 <-> relu_1_1)."""
     suffix = layer.split("_", 1)[1]
@@ -141,7 +159,7 @@ class Relu(CnnScene):
 
     # -- builders ---------------------------------------------------------------------------
     def get_graph(self, width: float = 3.6, height: float = 2.6,
-                  formula: str = "ReLU(x) = max(0, x)") -> VGroup:
+                  formula: str | None = None) -> VGroup:
         """Axes and the graph of max(0, x); tick labels are plain Text (no LaTeX)."""
         axes = Axes(x_range=[-3, 3, 1], y_range=[-1, 3, 1], x_length=width, y_length=height,
                     tips=False, axis_config={"include_numbers": False, "color": colors.INK,
@@ -153,8 +171,12 @@ class Relu(CnnScene):
             ticks.add(label(str(v), 18, colors.MUTED).next_to(axes.c2p(v, 0), DOWN, buff=0.12))
         ticks.add(label("2", 18, colors.MUTED).next_to(axes.c2p(0, 2), LEFT, buff=0.12))
         xl = label("x", 22).next_to(axes.x_axis.get_right(), DOWN, buff=0.12)
-        formula = label(formula, 24, colors.POSITIVE).next_to(axes, UP, buff=0.2)
+        formula = label(formula or words("formula", self.lang), 24, colors.POSITIVE).next_to(axes, UP, buff=0.2)
         return VGroup(axes, graph, ticks, xl, formula)
+
+    def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
+        """A label of :data:`LABELS` in the scene's language and font."""
+        return label(words(key, self.lang, **values), size, color, lang=self.lang)
 
     def get_conv_map(self, height: float = 3.0) -> FeatureMap:
         return FeatureMap(self.data.conv_map, vmax=self.data.vmax, height=height)
@@ -166,14 +188,14 @@ class Relu(CnnScene):
     # -- storyboard -------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
-        title = self.get_title(f"ReLU  ·  {d.conv_stage} → {d.relu_stage}")
+        title = self.get_title(words("title", self.lang, conv=d.conv_stage, relu=d.relu_stage))
         graph = self.get_graph(width=5.4, height=3.9).move_to([0, 0.55, 0])
         with self.beat("graph") as b:
             self.play(Write(title), Create(graph[0]), run_time=b.part(0.3))
             self.play(Create(graph[1]), FadeIn(graph[2:]), run_time=b.part(0.35))
 
         cmap = self.get_conv_map().move_to([-4.6, 0.35, 0])
-        cmap_label = label(f"{d.conv_stage}  ch {d.channel}", 20).next_to(cmap, DOWN, buff=0.15)
+        cmap_label = self.text("map", 20, stage=d.conv_stage, c=d.channel).next_to(cmap, DOWN, buff=0.15)
         box = cmap.get_cell_box(d.top, d.left, d.size, d.size, stroke_width=3)
         grid = self.get_grid(d.before).move_to([0, 0.35, 0])
         lines = VGroup(Line(box.get_corner(UP + RIGHT), grid.get_corner(UP + LEFT)),
@@ -212,7 +234,7 @@ class Relu(CnnScene):
                               *[grid.get_cell(r, c) for r, c in pos_cells],
                               *[grid.get_number(r, c) for r, c in pos_cells])
         rmap = self.get_conv_map().move_to([0.2, 0.35, 0])
-        rmap_label = label(f"{d.relu_stage}  ch {d.channel}", 20).next_to(rmap, DOWN, buff=0.15)
+        rmap_label = self.text("map", 20, stage=d.relu_stage, c=d.channel).next_to(rmap, DOWN, buff=0.15)
         arrow = Arrow(cmap.get_right(), rmap.get_left(), buff=0.2, color=colors.INK,
                       stroke_width=3)
         arrow_label = label("ReLU", 20).next_to(arrow, UP, buff=0.1)
@@ -239,11 +261,7 @@ class Relu(CnnScene):
 
     def get_why(self) -> VGroup:
         """Three short reminders: where ReLU sits and why the bend matters."""
-        zh = self.lang == "zh"
-        lines = (["卷积 → ReLU → 卷积 → ReLU → …", "没有 ReLU：W₂(W₁x) = (W₂W₁)x",
-                  "多层只等于一层线性", "比 sigmoid 训练更快"]
-                 if zh else ["conv → ReLU → conv → ReLU → …", "without ReLU: W₂(W₁x) = (W₂W₁)x",
-                             "= one linear layer", "trains faster than sigmoid"])
+        lines = [words(k, self.lang) for k in ("chain", "collapse", "one_layer", "faster")]
         g = VGroup(*[label(t, 20, lang=self.lang) for t in lines])
         g.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
         g[2].shift(RIGHT * 0.4)

@@ -105,3 +105,22 @@ def test_zh_last_frame(tmp_path):
     assert r.path.exists() and r.path.stat().st_size > 0
     total = sum(b.duration for _, _, b in r.scene_object.beats)
     assert 25 <= total <= 50
+
+
+def _texts(group) -> list[str]:
+    from manim import Text
+
+    return [m.text for m in group.get_family() if isinstance(m, Text)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_drawn_formula_carries_the_trace_logits(trace, lang):
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(Flatten, lang=lang)()
+    scene.setup()
+    for k, t in enumerate(scene.data.logits):
+        texts = "".join(_texts(scene.get_logit_formula(k, full=(k == 0))))
+        shown = fmt(float(trace.logits[t.class_index]), scene.logit_decimals(t))
+        assert shown in texts
+        assert trace.class_names[t.class_index].replace(" ", "") in texts.replace(" ", "")

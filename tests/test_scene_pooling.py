@@ -104,3 +104,22 @@ def test_last_frame_shows_the_real_output_map(tmp_path, trace, layer):
         want = colors.to_uint8(colors.activation_rgb(d.output_map[row, col], d.vmax))
         hits += int(np.abs(img[py, px] - want.astype(int)).max() <= 20)
     assert hits >= 2
+
+
+def _texts(group) -> list[str]:
+    from manim import Text
+
+    return [m.text for m in group.get_family() if isinstance(m, Text)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_drawn_numbers_are_the_window_values(lang):
+    from cnnanim.mobjects import fmt
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(Pooling, layer="max_pool_2", neuron=3, lang=lang)()
+    scene.setup()
+    for w in scene.data.windows:
+        grid_texts = _texts(scene.get_grid(w))
+        assert grid_texts == [fmt(v, scene.decimals) for v in w.values.ravel()]
+        assert fmt(w.value, scene.decimals) in _texts(scene.get_formula(w))

@@ -112,3 +112,22 @@ def test_zh_renders_last_frame(tmp_path):
     r = render_scene("relu", quality="l", fmt="png", lang="zh", layer="relu_2_1", neuron=2,
                      output=tmp_path / "zh.png")
     assert r.path.exists() and r.path.stat().st_size > 0
+
+
+def _texts(group) -> list[str]:
+    from manim import Text
+
+    return [m.text for m in group.get_family() if isinstance(m, Text)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_drawn_grids_are_the_trace_values(lang):
+    from cnnanim.mobjects import fmt
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(Relu, layer="relu_1_2", neuron=4, lang=lang)()
+    scene.setup()
+    d = scene.data
+    assert d.conv_stage == "conv_1_2"
+    assert _texts(scene.get_grid(d.before)) == [fmt(v, scene.decimals) for v in d.before.ravel()]
+    assert _texts(scene.get_grid(d.after)) == [fmt(v, scene.decimals) for v in d.after.ravel()]
