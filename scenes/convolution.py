@@ -23,6 +23,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, FadeIn, FadeOut
                    VGroup, Write)
 
 from cnnanim import colors, maths
+from cnnanim.errors import CnnanimError
 from cnnanim.maths import ConvWindow
 from cnnanim.mobjects import FeatureMap, NumberGrid, fmt, kernel_glyph, label, number
 from cnnanim.scene import CnnScene
@@ -144,9 +145,16 @@ def elastic_data(trace, layer: str, neuron: int) -> ElasticData:
                        inter, bias, inter.sum(axis=0) + bias, n_in, n_out, n_in * n_out)
 
 
-def input_scale(c_in: int, channel: int) -> str:
-    """Colour scale of an input map: tinted for the RGB image, activations otherwise."""
-    return TINTS[channel] if c_in == 3 else "activation"
+def input_scale(c_in: int, channel: int, is_image: bool | None = None) -> str:
+    """Colour scale of an input map: tinted (RGB) or grey for the image, activations otherwise.
+
+    ``is_image`` None guesses from the channel count (3 channels: the colour image).
+    """
+    if is_image is None:
+        is_image = c_in == 3
+    if not is_image:
+        return "activation"
+    return TINTS[channel] if c_in == 3 else "input"
 
 
 def revealed(values: np.ndarray, n_cells: int) -> np.ndarray:
@@ -160,7 +168,7 @@ def revealed(values: np.ndarray, n_cells: int) -> np.ndarray:
 #: On-screen words per language (en, zh); numbers are filled in from the trace.
 LABELS = {
     "in_ch": ("in {c}", "输入{c}"),
-    "more": ("⋮  + {rest} more input maps ({a}–{b}), each with its own kernel",
+    "more": ("⋮  + {rest} more maps ({a}–{b}), each with its own kernel",
              "⋮  另有 {rest} 张输入图（{a}–{b}），各有自己的卷积核"),
     "count": ("{n_in} inputs × {n_out} neurons = {n_kernels} kernels",
               "{n_in} 个输入 × {n_out} 个神经元 = {n_kernels} 个卷积核"),
@@ -206,6 +214,10 @@ class ConvScene(CnnScene):
     def stage(self):
         return self.trace[self.layer]
 
+    def is_first_layer(self) -> bool:
+        """True when the stage reads the image itself."""
+        return self.trace.stage_names()[0] == self.layer
+
     def prev_stage_name(self) -> str:
         names = self.trace.stage_names()
         i = names.index(self.layer)
@@ -214,7 +226,7 @@ class ConvScene(CnnScene):
     def get_input_map(self, channel: int, height: float, vmax: float | None = None) -> FeatureMap:
         """Input channel ``channel`` of the stage, tinted (image) or as activations."""
         x = self.stage.input
-        scale = input_scale(x.shape[0], channel)
+        scale = input_scale(x.shape[0], channel, self.is_first_layer())
         return FeatureMap(x[channel], scale=scale, height=height,
                           vmax=None if scale != "activation" else vmax)
 
@@ -336,6 +348,8 @@ class ConvElastic(ConvScene):
         arrows = self.get_arrows(rows)
         count = self.text("count", SMALL, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels)
         count.move_to([4.4, -2.1, 0])
+        if count.get_right()[0] > X_MAX:
+            count.shift(LEFT * (count.get_right()[0] - X_MAX))
         with self.beat("kernels", k=k, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels) as b:
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
                       run_time=b.part(0.35))
@@ -355,8 +369,8 @@ class ConvElastic(ConvScene):
         lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
                               stroke_width=2.5, buff=0) for r in rows])
         if more is not None:
-            lines.add(Line(rows[-1][3].get_corner(DOWN + RIGHT) + DOWN * 0.25,
-                           plus[0].get_center(), color=colors.MUTED, stroke_width=2.5))
+            lines.add(Line(more.get_right() + RIGHT * 0.1, plus[0].get_center(),
+                           color=colors.MUTED, stroke_width=2.5))
         for ln in lines:  # stop the lines at the circle's edge
             ln.put_start_and_end_on(ln.get_start(), plus[0].get_center()
                                     - 0.32 * ln.get_unit_vector())
@@ -410,9 +424,9 @@ class ConvSlide(ConvScene):
             "zh": "移到中间，第 {row} 行第 {col} 列：同样的权重遇到新的输入，结果是 {value}。",
         },
         "peak": {
-            "en": "At row {row}, column {col}, the input matches the kernel best: {value}, the "
-                  "largest value of this map.",
-            "zh": "在第 {row} 行第 {col} 列，输入和卷积核最吻合：{value}，是这张图的最大值。",
+            "en": "At row {row}, column {col}, the input matches the kernel well: {value}, one "
+                  "of the strongest responses in this map.",
+            "zh": "在第 {row} 行第 {col} 列，输入和卷积核很吻合：{value}，是这张图里最强的响应之一。",
         },
         "sweep": {
             "en": "The window moves on with stride {stride}, row after row, until all {h} by {w} "
@@ -444,9 +458,9 @@ class ConvSlide(ConvScene):
 
     def get_input_view(self) -> FeatureMap:
         x = self.stage.input
-        if x.shape[0] == 3 and self.layer == self.trace.stage_names()[0]:
+        if x.shape[0] == 3 and self.is_first_layer():
             m = FeatureMap(x.transpose(1, 2, 0), scale="rgb", height=2.1)
-        elif x.shape[0] == 1:
+        elif x.shape[0] == 1 and self.is_first_layer():
             m = FeatureMap(x[0], scale="input", height=2.1)
         else:  # deeper layer: show the first input map
             m = FeatureMap(x[0], scale="activation", height=2.1, vmax=colors.symmetric_range(x))
@@ -461,7 +475,7 @@ class ConvSlide(ConvScene):
         in_vmax = colors.symmetric_range(self.stage.input)
         rows = []
         for c in self.full_channels():
-            scale = input_scale(c_in, c)
+            scale = input_scale(c_in, c, self.is_first_layer())
             patch = NumberGrid(win.patches[c], scale=scale,
                                vmax=in_vmax if scale == "activation" else None, cell=cell)
             kern = kernel_glyph(win.kernels[c], vmax=w_vmax, cell=cell)
@@ -477,7 +491,7 @@ class ConvSlide(ConvScene):
         y = Y_TOP - 0.35 - 1.5 * cell
         for r in rows:
             name, patch, times, kern, eq, prod, s = r
-            patch.move_to([-3.15, y, 0])
+            patch.move_to([-2.85, y, 0])
             name.next_to(patch, LEFT, buff=0.15)
             times.next_to(patch, RIGHT, buff=0.18)
             kern.next_to(times, RIGHT, buff=0.18)
@@ -537,6 +551,7 @@ class ConvSlide(ConvScene):
         c_in = st.input.shape[0]
         h, w = self.out_values.shape
         stride = st.stride or 1
+        pad = st.padding or 0
         title = self.get_title(self.label_text("title_slide", layer=self.layer, neuron=self.neuron), 28)
         in_map = self.get_input_view().move_to([-5.65, Y_TOP - 1.05, 0])
         in_label = self.text("input_shape", SMALL, h=st.input.shape[1], w=st.input.shape[2], c=c_in)
@@ -550,7 +565,7 @@ class ConvSlide(ConvScene):
         first = self.steps[0]
         step = self.build_step(first)
         headers = self.get_headers(step[0])
-        win_box = self.window_box(in_map, first.top, first.left, k)
+        win_box = self.window_box(in_map, first.top - pad, first.left - pad, k)
         cell_box = self.window_box(out_map, first.row, first.col)
         with self.beat("intro", k=k, n_in=c_in) as b:
             self.play(Write(title), FadeIn(in_map), FadeIn(in_label), FadeIn(out_map),
@@ -571,7 +586,7 @@ class ConvSlide(ConvScene):
 
         for key, win, s in zip(("middle", "peak"), self.steps[1:], strings[1:]):
             new = self.build_step(win)
-            new_box = self.window_box(in_map, win.top, win.left, k)
+            new_box = self.window_box(in_map, win.top - pad, win.left - pad, k)
             new_cell = self.window_box(out_map, win.row, win.col)
             with self.beat(key, row=win.row, col=win.col, value=s["total"]) as b:
                 self.play(ReplacementTransform(win_box, new_box),
@@ -589,7 +604,7 @@ class ConvSlide(ConvScene):
                 vals[wv.row, wv.col] = self.out_values[wv.row, wv.col]
             out_map.set_values(vals)
             r, c = divmod(min(n, h * w - 1), w)
-            win_box.become(self.window_box(in_map, r * stride, c * stride, k))
+            win_box.become(self.window_box(in_map, r * stride - pad, c * stride - pad, k))
             cell_box.become(self.window_box(out_map, r, c))
 
         # the two maps grow side by side for the sweep
@@ -610,7 +625,7 @@ class ConvSlide(ConvScene):
                       in_label.animate.move_to(in_target + below),
                       out_label.animate.move_to(out_target + below),
                       GrowFromCenter(arrow), FadeIn(arrow_label), run_time=b.part(0.15))
-            win_box = self.window_box(in_map, 0, 0, k)
+            win_box = self.window_box(in_map, -pad, -pad, k)
             cell_box = self.window_box(out_map, 0, 0)
             self.add(win_box, cell_box)
             self.play(UpdateFromAlphaFunc(out_map, sweep), run_time=b.part(0.7),
@@ -651,9 +666,9 @@ class ConvDeep(ConvScene):
             "zh": "它们加起来是 {sum}；再加上偏置 {bias}，得到 {value}。",
         },
         "second": {
-            "en": "At row {row}, column {col}, the same weights give {value}, this map's largest "
-                  "value.",
-            "zh": "在第 {row} 行第 {col} 列，同样的权重得到 {value}，是这张图的最大值。",
+            "en": "At row {row}, column {col}, the same weights give {value}, one of this "
+                  "neuron's strongest responses.",
+            "zh": "在第 {row} 行第 {col} 列，同样的权重得到 {value}，是该神经元最强的响应之一。",
         },
         "output": {
             "en": "Doing this at every position gives the neuron's {h} by {w} output map.",
@@ -663,6 +678,11 @@ class ConvDeep(ConvScene):
 
     def setup(self) -> None:
         super().setup()
+        if self.is_first_layer():
+            deeper = [n for n in self.trace.stage_names()
+                      if self.trace[n].kind == "conv" and n != self.layer]
+            raise CnnanimError(f"conv-deep explains a deeper layer ({', '.join(deeper)}); "
+                               f"{self.layer} reads the image: see conv-elastic and conv-slide")
         out = self.stage.output[self.neuron].astype(np.float64)
         self.out_values = out
         self.out_vmax = colors.symmetric_range(out)
@@ -684,8 +704,9 @@ class ConvDeep(ConvScene):
         cards = []
         for c in range(c_in):
             kern = kernel_glyph(st.weight[self.neuron, c], vmax=w_vmax, cell=cell)
-            m = FeatureMap(x[c], scale=input_scale(c_in, c), height=0.75,
-                           vmax=in_vmax if c_in != 3 else None)
+            scale = input_scale(c_in, c, self.is_first_layer())
+            m = FeatureMap(x[c], scale=scale, height=0.75,
+                           vmax=in_vmax if scale == "activation" else None)
             m.next_to(kern, UP, buff=0.12).align_to(kern, LEFT)
             name = self.text("in_ch", 18, colors.MUTED, c=channel_names(c_in)[c])
             name.next_to(m, RIGHT, buff=0.08).align_to(m, UP)
@@ -724,6 +745,7 @@ class ConvDeep(ConvScene):
         k = st.weight.shape[-1]
         c_in = st.input.shape[0]
         h, w = self.out_values.shape
+        pad = st.padding or 0
         strings = self.get_deep_data()
         title = self.get_title(self.label_text("title_deep", layer=self.layer), 28)
         cards = self.get_cards()
@@ -743,7 +765,7 @@ class ConvDeep(ConvScene):
         shown = np.zeros_like(self.out_values)
         boxes = sums = total = cell_box = None
         for i, (win, s) in enumerate(zip(self.steps, strings)):
-            new_boxes = VGroup(*[self.window_box(m, win.top, win.left, k) for m in maps])
+            new_boxes = VGroup(*[self.window_box(m, win.top - pad, win.left - pad, k) for m in maps])
             new_sums = self.get_sum_labels(cards, win)
             new_total = self.get_total(win, out_label)
             new_cell = self.window_box(out_map, win.row, win.col)

@@ -248,3 +248,19 @@ def test_deep_mobjects_show_the_strings():
         texts = _texts(scene.get_total(win, cards))
         assert s["sum"] in texts and s["bias"] in texts and s["total"] in texts
         assert abs(float(s["total"]) - float(st.output[1, win.row, win.col])) <= 0.0051
+
+
+def test_deep_refuses_the_first_layer():
+    from cnnanim.errors import CnnanimError
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(conv.ConvDeep, layer="conv_1_1")()
+    with pytest.raises(CnnanimError, match="deeper layer"):
+        scene.setup()
+
+
+def test_input_scales():
+    assert conv.input_scale(3, 1) == "green"
+    assert conv.input_scale(1, 0, is_image=True) == "input"
+    assert conv.input_scale(10, 4) == "activation"
+    assert conv.input_scale(3, 0, is_image=False) == "activation"
