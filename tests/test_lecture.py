@@ -153,3 +153,23 @@ def test_lecture_bad_weights(tmp_path):
                                   "-o", str(tmp_path / "l.mp4")])
     assert r.exit_code == 1 and r.output.startswith("Error:")
     assert not (tmp_path / "l.mp4").exists()
+
+
+@pytest.mark.parametrize("remux", [True, False])
+def test_join_parts_remux_or_reencode(tmp_path, monkeypatch, remux):
+    """Parts with the same H.264 parameters are re-muxed; otherwise the video is re-encoded."""
+    from cnnanim import lecture
+
+    r = lecture.render_part(ShortB, tmp_path / "b.mp4", "l", lang="en", voice="espeak")
+    d = lecture.video_duration(r.video)
+    parts = [Part("a", "b1", r.video, r.subtitles, 0.0, d), Part("b", "b2", r.video, r.subtitles, d, d)]
+    if not remux:
+        monkeypatch.setattr(lecture, "_same_video_params", lambda parts: False)
+    out = tmp_path / "joined.mp4"
+    assert lecture.join_parts(parts, out, [("A", 0.0, d), ("B", d, 2 * d)], audio=True) == remux
+    with av.open(str(out)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert float(v.duration * v.time_base) == pytest.approx(2 * d, abs=0.05)
+        assert abs(float(a.duration * a.time_base) - 2 * d) < 0.1
+        assert sum(1 for _ in c.decode(v)) == round(2 * d * 15)
+        assert [ch["metadata"]["title"] for ch in c.chapters()] == ["A", "B"]
