@@ -489,8 +489,8 @@ class Padding(HyperScene):
         },
         "border": {
             "en": "Look at the corner value: with padding it falls under {c1} window positions, "
-                  "without padding under only {c0}. Padding lets the border count as much as the middle.",
-            "zh": "看左上角的数：有填充时它落在 {c1} 个窗口位置里，没有填充时只有 {c0} 个。填充让边缘的信息不被冷落。",
+                  "without padding under only {c0}. Padding gives the border a bigger say in the output.",
+            "zh": "看左上角的数：有填充时它落在 {c1} 个窗口位置里，没有填充时只有 {c0} 个。填充让边缘的信息在输出里占更多分量。",
         },
         "nopad": {
             "en": "Take the padding away and the same kernel fits only {out0} times per row: the "

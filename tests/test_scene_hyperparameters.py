@@ -197,3 +197,13 @@ def test_padding_seed(tmp_path):
     d = r.scene_object.get_seed_data()
     assert d["image"].shape == (28, 28) and d["map"].shape == (28, 28) and d["p"] == 1
     assert d["check"].output_size == 28
+
+
+@pytest.mark.parametrize("layer", ["conv_1_2", "conv_2_1", "conv_2_2"])
+def test_deeper_layers_use_a_real_feature_map(trace, layer):
+    ex = hp.example_data(trace, layer, 1, 7, 3, 1, 2, channel=2)
+    x = trace[layer].input[2]
+    top = (x.shape[0] - 7) // 2
+    np.testing.assert_array_equal(ex.crop, x[top:top + 7, top:top + 7].astype(np.float64))
+    np.testing.assert_array_equal(ex.kernel, trace[layer].weight[1, 2].astype(np.float64))
+    np.testing.assert_allclose(ex.output, torch_conv(ex.crop, ex.kernel, 1, 2), atol=1e-12)
