@@ -139,6 +139,11 @@ class Pooling(CnnScene):
                   "output cell becomes {value}.",
             "zh": "{input} 这个窗口里最大的是 {value}，输出格子就是 {value}。",
         },
+        "window_dead": {
+            "en": "This channel of {input} is zero everywhere, so each window's maximum, and each "
+                  "output cell, is {value}.",
+            "zh": "{input} 这个通道处处为零，所以每个窗口的最大值、每个输出格子都是 {value}。",
+        },
         "more": {
             "en": "The next windows work the same way, wherever the maximum sits inside them.",
             "zh": "其他窗口也一样，不管最大值落在窗口的哪个位置。",
@@ -223,7 +228,8 @@ class Pooling(CnnScene):
         obox = outmap.get_cell_box(w.row, w.col, stroke_width=3)
         arrow = Arrow(grid.get_right(), obox.get_center(), buff=0.15, color=colors.HIGHLIGHT,
                       stroke_width=3)
-        with self.beat("window", input=d.input_stage, value=fmt(w.value, self.decimals)) as b:
+        key = "window" if d.input_map.max() > 0 else "window_dead"
+        with self.beat(key, input=d.input_stage, value=fmt(w.value, self.decimals)) as b:
             self.play(Create(box), Create(lines), FadeIn(grid[0]), run_time=b.part(0.25))
             self.play(Create(grid[1]), Write(formula), run_time=b.part(0.3))
             self.play(Create(arrow), Create(obox),

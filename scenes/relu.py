@@ -135,10 +135,25 @@ class Relu(CnnScene):
             "en": "Element by element: {neg} turns into zero, while {pos} stays exactly {pos}.",
             "zh": "逐个元素：{neg} 变成 0，{pos} 仍是 {pos}。",
         },
+        "apply_neg": {
+            "en": "Element by element: every value here is negative, like {neg}, so all of them "
+                  "become zero.",
+            "zh": "逐个元素：这里全是负数，比如 {neg}，所以全部变成 0。",
+        },
+        "apply_pos": {
+            "en": "Element by element: nothing here is negative, so every value passes unchanged; "
+                  "{pos} stays {pos}.",
+            "zh": "逐个元素：这里没有负数，所有值原样通过，{pos} 仍是 {pos}。",
+        },
         "map": {
             "en": "Over the whole map, on the same colour scale, every red cell turns white. "
                   "This is {relu}, the output of the ReLU layer.",
             "zh": "整张图用同一色标，红色全部变白，这就是 {relu}。",
+        },
+        "map_pos": {
+            "en": "This whole map has no negative values, so ReLU leaves it unchanged: {relu} "
+                  "looks exactly like the convolution's output.",
+            "zh": "这张图没有负数，所以 ReLU 不改变它：{relu} 与卷积输出完全相同。",
         },
         "why": {
             "en": "A ReLU follows every convolution. Without this bend, a stack of linear layers "
@@ -152,6 +167,15 @@ class Relu(CnnScene):
         super().setup()
         self.data = self.get_window_data()
         self.decimals = decimals_for(self.data.before)
+
+    def apply_beat_key(self) -> str:
+        """``apply``, or ``apply_neg`` / ``apply_pos`` when the window has only one sign."""
+        b = self.data.before
+        if not (b > 0).any():
+            return "apply_neg"
+        if not (b < 0).any():
+            return "apply_pos"
+        return "apply"
 
     def get_window_data(self) -> ReluWindowData:
         """The real window, maps and colour range (see :func:`relu_window_data`)."""
@@ -214,20 +238,26 @@ class Relu(CnnScene):
                         label("→", 22), number(d.after[neg], self.decimals, 22))
         pos_ex = VGroup(number(d.before[pos], self.decimals, 22, colors.POSITIVE),
                         label("→", 22), number(d.after[pos], self.decimals, 22, colors.POSITIVE))
+        has_neg, has_pos = bool((d.before < 0).any()), bool((d.before > 0).any())
+        shown = [ex for ex, keep in ((neg_ex, has_neg), (pos_ex, has_pos)) if keep] or [pos_ex]
         for ex in (neg_ex, pos_ex):
             ex.arrange(RIGHT, buff=0.15)
-        examples = VGroup(neg_ex, pos_ex).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        examples = VGroup(*shown).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
         examples.next_to(grid, DOWN, buff=0.25)
         neg_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] < 0]
         pos_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] >= 0]
-        with self.beat("apply", neg=fmt(d.before[neg], self.decimals),
+        key = self.apply_beat_key()
+        with self.beat(key, neg=fmt(d.before[neg], self.decimals),
                        pos=fmt(d.before[pos], self.decimals)) as b:
-            self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
-                        for r, c in neg_cells],
-                      *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
-                        for r, c in neg_cells], FadeIn(neg_ex), run_time=b.part(0.35))
-            self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT, scale_factor=1.15)
-                        for r, c in pos_cells], FadeIn(pos_ex), run_time=b.part(0.35))
+            if neg_cells:
+                self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
+                            for r, c in neg_cells],
+                          *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
+                            for r, c in neg_cells], FadeIn(neg_ex), run_time=b.part(0.35))
+            if pos_cells:
+                self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT,
+                                     scale_factor=1.15) for r, c in pos_cells],
+                          *([FadeIn(pos_ex)] if pos_ex in shown else []), run_time=b.part(0.35))
 
         window_group = VGroup(*[after.get_cell(r, c) for r, c in neg_cells],
                               *[after.get_number(r, c) for r, c in neg_cells],
@@ -246,7 +276,7 @@ class Relu(CnnScene):
             vals[:k] = d.relu_map[:k]
             m.set_values(vals, vmax=d.vmax)
 
-        with self.beat("map", relu=d.relu_stage) as b:
+        with self.beat("map" if (d.conv_map < 0).any() else "map_pos", relu=d.relu_stage) as b:
             self.play(FadeOut(window_group), FadeOut(examples), FadeOut(lines), FadeOut(box),
                       FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
                       run_time=b.part(0.25))

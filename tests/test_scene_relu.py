@@ -131,3 +131,19 @@ def test_drawn_grids_are_the_trace_values(lang):
     assert d.conv_stage == "conv_1_2"
     assert _texts(scene.get_grid(d.before)) == [fmt(v, scene.decimals) for v in d.before.ravel()]
     assert _texts(scene.get_grid(d.after)) == [fmt(v, scene.decimals) for v in d.after.ravel()]
+
+
+def test_apply_beat_matches_the_window_signs(trace):
+    from cnnanim.render import configure_scene
+
+    scene = configure_scene(Relu)()
+    scene.setup()
+    b = scene.data.before
+    key = scene.apply_beat_key()
+    assert key == ("apply" if (b < 0).any() and (b > 0).any() else
+                   "apply_neg" if not (b > 0).any() else "apply_pos")
+    scene.data = relu_window_data(trace, "conv_1_1", 0)
+    object.__setattr__(scene.data, "before", -np.abs(b) - 1)
+    assert scene.apply_beat_key() == "apply_neg"
+    object.__setattr__(scene.data, "before", np.abs(b) + 1)
+    assert scene.apply_beat_key() == "apply_pos"
