@@ -273,7 +273,6 @@ class Overview(CnnScene):
     def reveal_column(self, i: int, run_time: float) -> None:
         """Activation flows into column ``i``: its connection lines, then its maps and label."""
         lines = self.get_connections(i)
-        self.bring_to_back(lines)
         self.play(Create(lines), run_time=run_time * 0.4)
         self.play(FadeIn(self.get_column(i), lag_ratio=0.05), FadeIn(self.get_label(i)),
                   run_time=run_time * 0.6)
@@ -300,7 +299,6 @@ class Overview(CnnScene):
                 self.reveal_column(i, b.part(0.85 / max(1, len(block2))))
         with self.beat("output", **values) as b:
             lines = self.get_connections(n_cols)
-            self.bring_to_back(lines)
             self.play(Create(lines), run_time=b.part(0.2))
             rows = self.get_output()
             self.play(*[GrowFromEdge(r[1], LEFT) for r in rows],
