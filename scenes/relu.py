@@ -205,7 +205,7 @@ class Relu(CnnScene):
     def get_conv_map(self, height: float = 3.0) -> FeatureMap:
         return FeatureMap(self.data.conv_map, vmax=self.data.vmax, height=height)
 
-    def get_grid(self, values: np.ndarray, cell: float = 0.78) -> NumberGrid:
+    def get_grid(self, values: np.ndarray, cell: float = 0.85) -> NumberGrid:
         return NumberGrid(values, scale="activation", vmax=self.data.vmax, cell=cell,
                           decimals=self.decimals, font_size=20)
 
