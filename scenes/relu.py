@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Axes, Create, FadeIn, FadeOut, Group,
-                   Indicate, Line, ReplacementTransform, SurroundingRectangle, UpdateFromAlphaFunc,
-                   VGroup, Write)
+from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Axes, Create, DashedLine, Dot, FadeIn, FadeOut,
+                   Indicate, Line, ReplacementTransform, UpdateFromAlphaFunc, VGroup, Write)
 
 from cnnanim import colors, maths
 from cnnanim.mobjects import CONTENT_BOTTOM, FeatureMap, NumberGrid, fmt, label, number
@@ -183,20 +182,43 @@ class Relu(CnnScene):
 
     # -- builders ---------------------------------------------------------------------------
     def get_graph(self, width: float = 3.6, height: float = 2.6,
-                  formula: str | None = None) -> VGroup:
-        """Axes and the graph of max(0, x); tick labels are plain Text (no LaTeX)."""
-        axes = Axes(x_range=[-3, 3, 1], y_range=[-1, 3, 1], x_length=width, y_length=height,
+                  formula: str | None = None, span: float | None = None) -> VGroup:
+        """Axes and the graph of max(0, x); tick labels are plain Text (no LaTeX).
+
+        Without ``span`` the axes run from -3 to 3; with it they fit the window's values
+        (ticks at -span and span) and a dashed line y = x shows what ReLU changes.
+        """
+        if span is None:
+            xr, yr, marks = [-3, 3, 1], [-1, 3, 1], (-2.0, 2.0)
+            names = ("-2", "2", "2")
+        else:
+            s = float(span) if span > 0 else 1.0
+            xr, yr, marks = [-1.15 * s, 1.15 * s, s / 2], [-1.15 * s, 1.15 * s, s / 2], (-s, s)
+            names = (fmt(-s, self.decimals), fmt(s, self.decimals), fmt(s, self.decimals))
+        axes = Axes(x_range=xr, y_range=yr, x_length=width, y_length=height,
                     tips=False, axis_config={"include_numbers": False, "color": colors.INK,
-                                             "stroke_width": 2})
-        graph = axes.plot(lambda x: max(0.0, x), x_range=[-3, 3, 0.5], color=colors.POSITIVE,
-                          stroke_width=5, use_smoothing=False)
-        ticks = VGroup()
-        for v in (-2, 2):
-            ticks.add(label(str(v), 18, colors.MUTED).next_to(axes.c2p(v, 0), DOWN, buff=0.12))
-        ticks.add(label("2", 18, colors.MUTED).next_to(axes.c2p(0, 2), LEFT, buff=0.12))
-        xl = label("x", 22).next_to(axes.x_axis.get_right(), DOWN, buff=0.12)
-        formula = label(formula or words("formula", self.lang), 24, colors.POSITIVE).next_to(axes, UP, buff=0.2)
-        return VGroup(axes, graph, ticks, xl, formula)
+                                             "stroke_width": 2, "include_ticks": span is None})
+        graph = VGroup(Line(axes.c2p(xr[0], 0), axes.c2p(0, 0)),
+                       Line(axes.c2p(0, 0), axes.c2p(xr[1], xr[1])))
+        graph.set_stroke(colors.POSITIVE, 5)
+        ticks = VGroup(
+            label(names[0], 18, colors.MUTED).next_to(axes.c2p(marks[0], 0), DOWN, buff=0.12),
+            label(names[1], 18, colors.MUTED).next_to(axes.c2p(marks[1], 0), DOWN, buff=0.12),
+            label(names[2], 18, colors.MUTED).next_to(axes.c2p(0, marks[1]), LEFT, buff=0.12))
+        if span is not None:
+            for x, y in ((marks[0], 0), (marks[1], 0), (0, marks[1])):
+                d = RIGHT * 0.08 if x == 0 else UP * 0.08
+                ticks.add(Line(axes.c2p(x, y) - d, axes.c2p(x, y) + d, color=colors.INK,
+                               stroke_width=2))
+        xl = label("x", 22).next_to(axes.x_axis.get_right(), RIGHT, buff=0.1)
+        formula = label(formula or words("formula", self.lang), 24, colors.POSITIVE)
+        formula.next_to(axes, UP, buff=0.2)
+        g = VGroup(axes, graph, ticks, xl, formula)
+        if span is not None:
+            ident = DashedLine(axes.c2p(xr[0], xr[0]), axes.c2p(0, 0), color=colors.MUTED,
+                               stroke_width=2, dash_length=0.08)
+            g.add(ident)
+        return g
 
     def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
         """A label of :data:`LABELS` in the scene's language and font."""
@@ -226,7 +248,8 @@ class Relu(CnnScene):
                        Line(box.get_corner(DOWN + RIGHT), grid.get_corner(DOWN + LEFT)))
         lines.set_stroke(colors.HIGHLIGHT, 1.5)
         with self.beat("window", size=d.size, conv=d.conv_stage, channel=d.channel) as b:
-            small = self.get_graph(3.4, 2.5, "max(0, x)").move_to([4.75, 0.5, 0])
+            small = self.get_graph(3.0, 2.7, "max(0, x)", span=float(np.abs(d.before).max()))
+            small.move_to([4.6, 0.45, 0])
             self.play(ReplacementTransform(graph, small), run_time=b.part(0.25))
             graph = small
             self.play(FadeIn(cmap), FadeIn(cmap_label), Create(box), run_time=b.part(0.2))
@@ -247,17 +270,26 @@ class Relu(CnnScene):
         neg_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] < 0]
         pos_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] >= 0]
         key = self.apply_beat_key()
+        axes = graph[0]
+        neg_dot = Dot(axes.c2p(d.before[neg], d.before[neg]), radius=0.08, color=colors.NEGATIVE)
+        pos_dot = Dot(axes.c2p(d.before[pos], d.before[pos]), radius=0.08, color=colors.POSITIVE)
         with self.beat(key, neg=fmt(d.before[neg], self.decimals),
                        pos=fmt(d.before[pos], self.decimals)) as b:
             if neg_cells:
                 self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
                             for r, c in neg_cells],
                           *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
-                            for r, c in neg_cells], FadeIn(neg_ex), run_time=b.part(0.35))
+                            for r, c in neg_cells], FadeIn(neg_ex), FadeIn(neg_dot),
+                          run_time=b.part(0.3))
+                self.play(neg_dot.animate.move_to(axes.c2p(d.before[neg], 0)),
+                          run_time=b.part(0.15))
+                graph.add(neg_dot)
             if pos_cells:
                 self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT,
                                      scale_factor=1.15) for r, c in pos_cells],
-                          *([FadeIn(pos_ex)] if pos_ex in shown else []), run_time=b.part(0.35))
+                          *([FadeIn(pos_ex), FadeIn(pos_dot)] if pos_ex in shown else []),
+                          run_time=b.part(0.3))
+                graph.add(pos_dot)
 
         window_group = VGroup(*[after.get_cell(r, c) for r, c in neg_cells],
                               *[after.get_number(r, c) for r, c in neg_cells],
