@@ -24,11 +24,11 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 def fmt_exp(value: float, digits: int = 4) -> str:
     """A positive number with ``digits`` significant digits, ``1.234×10⁻⁶`` when very small/large."""
-    s = f"{value:.{digits}g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
-    return s
+    s = f"{value:#.{digits}g}"  # '#' keeps trailing zeros (1.060, not 1.06)
+    if "e" not in s:
+        return s.rstrip(".")
+    mant, exp = s.split("e")
+    return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def test_softmax_favours_largest_logit():
 def test_fmt_exp():
     assert sm.fmt_exp(6628.37) == "6628"
     assert sm.fmt_exp(0.39718) == "0.3972"
+    assert sm.fmt_exp(1.06) == "1.060"
     assert sm.fmt_exp(5.5162e-6) == "5.516×10⁻⁶"
     assert sm.fmt_exp(1.2345e7) == "1.234×10⁷" or sm.fmt_exp(1.2345e7) == "1.235×10⁷"
 
