@@ -160,11 +160,58 @@ def build_palette(frames: list[np.ndarray], colors: int = 256,
                                                   dither=Image.Dither.NONE)
 
 
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    a = rgb.astype(np.uint32)
+    return (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
+
+
+class PaletteMapper:
+    """Exact nearest palette colour (RGB distance) for every pixel, with a lazy 2^24 lookup table.
+
+    Pillow's own mapping (``quantize(palette=...)``) looks colours up in 4x4x4 boxes, so pure
+    white can come out as (252, 252, 252): every pixel off by a few levels. Here each distinct
+    colour is matched once against the whole palette and remembered.
+    """
+
+    def __init__(self, palette_rgb: np.ndarray) -> None:
+        self.palette = np.asarray(palette_rgb, np.float32).reshape(-1, 3)
+        self._norms = (self.palette ** 2).sum(axis=1)
+        self._lut = np.zeros(1 << 24, np.uint8)
+        self._known = np.zeros(1 << 24, bool)
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """Palette indices (H, W) of an RGB frame."""
+        keys = _pack(rgb).ravel()
+        new = np.unique(keys[~self._known[keys]])
+        for s in range(0, len(new), 8192):
+            chunk = new[s:s + 8192]
+            cols = np.stack([(chunk >> 16) & 255, (chunk >> 8) & 255, chunk & 255],
+                            axis=1).astype(np.float32)
+            # |c - p|^2 = |c|^2 - 2 c.p + |p|^2, and |c|^2 does not change the argmin
+            self._lut[chunk] = (self._norms[None, :] - 2 * cols @ self.palette.T).argmin(axis=1)
+        self._known[new] = True
+        return self._lut[keys].reshape(rgb.shape[:2])
+
+
 def quantize_frames(frames: list[np.ndarray], palette: Image.Image,
                     dither: bool = False) -> list[Image.Image]:
-    """Map every frame to ``palette`` (no dithering by default: flat colours stay flat)."""
-    mode = Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE
-    return [Image.fromarray(f, "RGB").quantize(palette=palette, dither=mode) for f in frames]
+    """Map every frame to ``palette``.
+
+    No dithering (default): the exact nearest colour, so flat colours stay flat and true.
+    ``dither``: Pillow's Floyd-Steinberg error diffusion.
+    """
+    if dither:
+        fs = Image.Dither.FLOYDSTEINBERG
+        return [Image.fromarray(f, "RGB").quantize(palette=palette, dither=fs) for f in frames]
+    pal = palette.getpalette() or []
+    n = len(pal) // 3
+    mapper = PaletteMapper(np.array(pal[:3 * n]).reshape(n, 3))
+    out = []
+    for f in frames:
+        im = Image.fromarray(mapper(f), "P")
+        im.putpalette(pal[:3 * n])
+        out.append(im)
+    return out
 
 
 def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
@@ -185,7 +232,7 @@ def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
             # later frame gets its own copy); optimize: unchanged pixels become transparent.
             images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
                            duration=list(gif.durations), loop=0, disposal=1, optimize=True,
-                           palette=bytes(palette.getpalette()[:3 * colors]))
+                           palette=bytes(images[0].getpalette()))
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; finished files are ordinary
