@@ -26,6 +26,8 @@ DEFAULT_WIDTH = 480
 DEFAULT_FPS = 10
 #: Browsers slow down frames shorter than 20 ms, so the frame rate is capped at 50.
 MAX_FPS = 50
+#: A GIF's distinct frames are kept in memory; past this many bytes the render stops with advice.
+MAX_FRAME_BYTES = 2 * 1024 ** 3
 #: Frames sampled (evenly over the distinct frames) to build the global palette.
 PALETTE_SAMPLES = 24
 
@@ -74,6 +76,7 @@ class FrameSampler:
         self.starts: list[int] = []   # output sample index where each distinct frame starts
         self.frames: list[np.ndarray] = []
         self._last_src: np.ndarray | None = None
+        self.nbytes = 0
 
     def _src_index(self, k: int) -> int:
         # the source frame on screen at time k / fps (tiny epsilon against float error)
@@ -89,6 +92,10 @@ class FrameSampler:
                 self._last_src = pixels
                 self.frames.append(self._resize(pixels))
                 self.starts.append(self.next_k)
+                self.nbytes += self.frames[-1].nbytes
+                if self.nbytes > MAX_FRAME_BYTES:
+                    raise CnnanimError(f"the GIF would hold over {MAX_FRAME_BYTES >> 30} GB of "
+                                       f"frames; use a smaller --width or --fps")
             self.next_k += 1
         self.n_src = end
 

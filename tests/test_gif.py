@@ -203,3 +203,13 @@ def test_render_format_gif_uses_the_same_pipeline(tmp_path, monkeypatch):
     assert calls == [tmp_path / "input-en-l.gif"]
     with Image.open(tmp_path / "input-en-l.gif") as im:
         assert im.size == (480, 270) and im.info["loop"] == 0
+
+
+def test_sampler_refuses_absurd_memory(monkeypatch):
+    import cnnanim.gif as gifmod
+
+    monkeypatch.setattr(gifmod, "MAX_FRAME_BYTES", 10_000)
+    s = FrameSampler(src_fps=10, fps=10, width=64)
+    with pytest.raises(CnnanimError, match="smaller --width"):
+        for i in range(10):
+            s.add(frame(i * 20))

@@ -206,6 +206,15 @@ def test_two_scenes_two_outputs_and_progress(tmp_path, monkeypatch):
         rgb(tmp_path / "both" / "tiny-en-l.png").tolist()
 
 
+def test_scene_names_all_and_repeats():
+    from cnnanim.registry import all_scenes
+    from cnnanim.render import scene_names
+
+    assert scene_names(["input", "input"]) == ["input"]
+    assert scene_names(["all"]) == list(all_scenes())
+    assert scene_names(["input", "all"])[0] == "input"
+
+
 # -- errors -----------------------------------------------------------------------------------
 BAD = {
     "scene": (["render", "nope"], "input"),
