@@ -295,3 +295,20 @@ def test_failed_render_leaves_nothing(tmp_path, monkeypatch):
     assert r.exit_code != 0
     assert r.stderr.strip() == "Error: RuntimeError: boom"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_paths_and_formats(tmp_path):
+    from cnnanim.errors import CnnanimError
+    from cnnanim.render import pick_format, resolve_output
+
+    assert resolve_output("input", "mp4", "l", "en", tmp_path / "v") == tmp_path / "v.mp4"
+    assert resolve_output("input", "gif", "l", "zh", tmp_path) == tmp_path / "input-zh-l.gif"
+    assert resolve_output("input", "png", "h", "en", f"{tmp_path}/new/") == \
+        tmp_path / "new" / "input-en-h.png"
+    assert resolve_output("input", "mp4", "l", "en", tmp_path / "a.b", folder=True) == \
+        tmp_path / "a.b" / "input-en-l.mp4"
+    assert pick_format(None, "x.gif") == "gif"
+    assert pick_format(None, "x") == "mp4"
+    assert pick_format("png", None) == "png"
+    with pytest.raises(CnnanimError, match="does not match"):
+        pick_format("mp4", "x.png")
