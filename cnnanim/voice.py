@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 VOICES = ("auto", "espeak", "piper", "none")
 
 _EN_SENTENCE = re.compile(r"(?<=[.;:?!])\s+")
+_SPOKEN_SAME_LENGTH = str.maketrans({"_": " ", "·": " ", "→": " ", "|": " "})
+#: Bump when :func:`spoken_text` changes: it is part of every clip's cache key.
+SPEECH_VERSION = 2
 _WORD = re.compile(r"\S+")
 
 
@@ -72,6 +75,7 @@ def cache_dir() -> Path:
 
 def spoken_text(text: str, lang: str) -> str:
     """The text as the engine should read it (same length as ``text``: timings stay aligned)."""
+    text = text.translate(_SPOKEN_SAME_LENGTH)  # conv_1_1 -> "conv 1 1", no symbol names
     if lang == "zh":
         return text.replace("×", "乘")
     return text.replace("×", "x")
@@ -175,7 +179,7 @@ class SpeechService:
     def key(self, text: str, lang: str) -> str:
         """sha256 of engine, voice, settings and text."""
         d = {"engine": self.engine, "voice": self.voice_name(lang), "settings": self.settings(lang),
-             "text": text}
+             "text": text, "speech": SPEECH_VERSION}
         return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def describe(self, lang: str) -> str:
