@@ -365,15 +365,19 @@ class ConvElastic(ConvScene):
                       Text("+", font_size=40, color=colors.INK))
         mid_y = (rows[0].get_top()[1] + rows[-1].get_bottom()[1]) / 2
         plus.move_to([0.75, mid_y, 0])
-        plus_label = self.text("sum_of", SMALL, n=d.n_in).next_to(plus, DOWN, buff=0.12).shift(RIGHT * 0.55)
+        plus_label = self.text("sum_of", SMALL, n=d.n_in).next_to(plus, DOWN, buff=0.12)
+        plus_label.align_to(plus.get_center() + RIGHT * 0.12, LEFT)
         lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
                               stroke_width=2.5, buff=0) for r in rows])
         if more is not None:
-            lines.add(Line(more.get_right() + RIGHT * 0.1, plus[0].get_center(),
-                           color=colors.MUTED, stroke_width=2.5))
         for ln in lines:  # stop the lines at the circle's edge
             ln.put_start_and_end_on(ln.get_start(), plus[0].get_center()
                                     - 0.32 * ln.get_unit_vector())
+        if more is not None:  # the other channels join from below
+            corner = np.array([plus.get_center()[0], more.get_center()[1], 0])
+            lines.add(Line(more.get_right() + RIGHT * 0.1, corner, color=colors.MUTED,
+                           stroke_width=2.5),
+                      Line(corner, plus[0].get_bottom(), color=colors.MUTED, stroke_width=2.5))
         out_map = self.get_output_map(d.output, 2.6, colors.symmetric_range(d.output))
         out_map.move_to([4.9, mid_y + 0.35, 0])
         self.output_map = out_map
@@ -525,7 +529,7 @@ class ConvSlide(ConvScene):
         eq = label("=", 30)
         out = self.get_value_box(win.total, self.out_vmax, 26)
         col = VGroup(s, sv, b, bv, eq, out).arrange(DOWN, buff=0.16)
-        col.move_to([5.85, (rows.get_top()[1] + rows.get_bottom()[1]) / 2, 0])
+        col.move_to([5.3, (rows.get_top()[1] + rows.get_bottom()[1]) / 2, 0])
         return col
 
     def get_headers(self, rows: Group) -> VGroup:
