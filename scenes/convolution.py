@@ -355,11 +355,29 @@ class ConvElastic(ConvScene):
                       run_time=b.part(0.35))
             self.play(Write(count), run_time=b.part(0.3))
 
+        # every kernel slides over its own map while its intermediate map fills in
+        pad = st.padding or 0
+        stride = st.stride or 1
+        shown = self.shown_channels()
+        for r, c in zip(rows, shown):
+            r[3].set_values(np.zeros_like(d.intermediate[c]))
+        boxes = [self.window_box(r[1], -pad, -pad, k) for r in rows]
+
+        def fill(mob, alpha):
+            n = int(round(alpha * h * w))
+            i, j = divmod(min(n, h * w - 1), w)
+            for r, c, box in zip(rows, shown, boxes):
+                r[3].set_values(revealed(d.intermediate[c], n))
+                box.become(self.window_box(r[1], i * stride - pad, j * stride - pad, k))
+
         with self.beat("intermediate") as b:
-            self.play(*[FadeOut(r[1].copy(), target_position=r[2], scale=0.4) for r in rows],
-                      run_time=b.part(0.3))
-            self.play(*[FadeIn(a) for a in arrows[1::2]],
-                      *[FadeIn(r[3], shift=RIGHT * 0.6) for r in rows], run_time=b.part(0.35))
+            self.play(*[FadeIn(a) for a in arrows[1::2]], *[FadeIn(r[3]) for r in rows],
+                      *[Create(box) for box in boxes], run_time=b.part(0.2))
+            self.play(UpdateFromAlphaFunc(Group(*[r[3] for r in rows]), fill),
+                      run_time=b.part(0.6), rate_func=lambda t: t)
+            for r, c in zip(rows, shown):
+                r[3].set_values(d.intermediate[c])
+            self.play(*[FadeOut(box) for box in boxes], run_time=b.part(0.1))
 
         plus = VGroup(Circle(radius=0.32, color=colors.INK, stroke_width=3),
                       Text("+", font_size=40, color=colors.INK))
@@ -369,7 +387,6 @@ class ConvElastic(ConvScene):
         plus_label.align_to(plus.get_center() + RIGHT * 0.12, LEFT)
         lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
                               stroke_width=2.5, buff=0) for r in rows])
-        if more is not None:
         for ln in lines:  # stop the lines at the circle's edge
             ln.put_start_and_end_on(ln.get_start(), plus[0].get_center()
                                     - 0.32 * ln.get_unit_vector())
@@ -624,8 +641,8 @@ class ConvSlide(ConvScene):
         with self.beat("sweep", stride=stride, h=h, w=w) as b:
             self.play(FadeOut(step), FadeOut(headers), FadeOut(win_box), FadeOut(cell_box),
                       run_time=b.part(0.1))
-            self.play(in_map.animate.set_height(size).move_to(in_target),
-                      out_map.animate.set_height(size).move_to(out_target),
+            self.play(in_map.animate.scale_to_fit_height(size).move_to(in_target),
+                      out_map.animate.scale_to_fit_height(size).move_to(out_target),
                       in_label.animate.move_to(in_target + below),
                       out_label.animate.move_to(out_target + below),
                       GrowFromCenter(arrow), FadeIn(arrow_label), run_time=b.part(0.15))
