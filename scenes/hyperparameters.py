@@ -771,9 +771,9 @@ class PaddingSeed(CnnScene):
     seed_weights: ClassVar[str | None] = None
     NARRATION = {
         "seed": {
-            "en": "A real padded network: the seed model reads {n} by {n} grey digits, and its "
-                  "first layer uses {k} by {k} kernels with padding {p}.",
-            "zh": "一个真实使用填充的网络：种子模型读取 {n}×{n} 的灰度数字，第一层用 {k}×{k} 卷积核，填充为 {p}。",
+            "en": "A real padded network: the seed model, trained on {n} by {n} grey digits, reads "
+                  "our photo at that size; its first layer uses {k} by {k} kernels with padding {p}.",
+            "zh": "一个真实使用填充的网络：种子模型用 {n}×{n} 的灰度数字训练，这里读入同样大小的照片；它的第一层用 {k}×{k} 卷积核，填充为 {p}。",
         },
         "keep": {
             "en": "So its conv_1_1 map, neuron {neuron}, is still {m} by {m}: no border pixel is "
