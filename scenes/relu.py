@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,19 +46,33 @@ def decimals_for(values: np.ndarray) -> int:
 
 
 def choose_window(conv_map: np.ndarray, size: int = 4) -> tuple[int, int]:
-    """Top-left of a ``size`` x ``size`` window mixing negative and positive values.
+    """Top-left of a ``size`` x ``size`` window mixing clearly negative and positive values.
 
-    Scores every window by how evenly it mixes signs (min of the two counts), then by the
-    magnitude of its values; the first best window in row-major order wins (deterministic).
+    Scores every window by min(sum of its negative magnitudes, sum of its positives), so both
+    signs are present and strong; a map of one sign falls back to the largest magnitudes. The
+    first best window in row-major order wins (deterministic).
     """
     x = np.asarray(conv_map, dtype=np.float64)
     win = np.lib.stride_tricks.sliding_window_view(x, (size, size))
-    neg = (win < 0).sum(axis=(-1, -2))
-    pos = (win > 0).sum(axis=(-1, -2))
-    mag = np.abs(win).sum(axis=(-1, -2))
-    score = np.minimum(neg, pos) * (mag.max() + 1.0) + mag
+    neg = np.clip(-win, 0, None).sum(axis=(-1, -2))
+    pos = np.clip(win, 0, None).sum(axis=(-1, -2))
+    score = np.minimum(neg, pos)
+    if not score.max() > 0:
+        score = neg + pos
     flat = int(np.argmax(score))
     return divmod(flat, score.shape[1])
+
+
+def best_channel(conv_out: np.ndarray) -> int:
+    """The channel where ReLU shows best: strong negative and strong positive values.
+
+    Scores each channel of a conv output (C, H, W) by min(sum of negative magnitudes, sum of
+    positives); the first best channel wins.
+    """
+    x = np.asarray(conv_out, dtype=np.float64).reshape(len(conv_out), -1)
+    neg = np.clip(-x, 0, None).sum(axis=1)
+    pos = np.clip(x, 0, None).sum(axis=1)
+    return int(np.argmax(np.minimum(neg, pos)))
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,10 @@ class Relu(CnnScene):
     }
 
     def setup(self) -> None:
+        """Load the trace; without an explicit neuron, show the channel where ReLU shows best."""
         super().setup()
+        if type(self).neuron is None and not os.environ.get("CNNANIM_NEURON"):
+            self.neuron = best_channel(self.trace[relu_pair(self.trace, self.layer)[0]].output)
         self.data = self.get_window_data()
         self.decimals = decimals_for(self.data.before)
 
@@ -271,6 +289,7 @@ class Relu(CnnScene):
         pos_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] >= 0]
         key = self.apply_beat_key()
         axes = graph[0]
+        dots = VGroup()
         neg_dot = Dot(axes.c2p(d.before[neg], d.before[neg]), radius=0.08, color=colors.NEGATIVE)
         pos_dot = Dot(axes.c2p(d.before[pos], d.before[pos]), radius=0.08, color=colors.POSITIVE)
         with self.beat(key, neg=fmt(d.before[neg], self.decimals),
@@ -283,13 +302,13 @@ class Relu(CnnScene):
                           run_time=b.part(0.3))
                 self.play(neg_dot.animate.move_to(axes.c2p(d.before[neg], 0)),
                           run_time=b.part(0.15))
-                graph.add(neg_dot)
+                dots.add(neg_dot)
             if pos_cells:
                 self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT,
                                      scale_factor=1.15) for r, c in pos_cells],
                           *([FadeIn(pos_ex), FadeIn(pos_dot)] if pos_ex in shown else []),
                           run_time=b.part(0.3))
-                graph.add(pos_dot)
+                dots.add(pos_dot)
 
         window_group = VGroup(*[after.get_cell(r, c) for r, c in neg_cells],
                               *[after.get_number(r, c) for r, c in neg_cells],
@@ -310,13 +329,15 @@ class Relu(CnnScene):
 
         with self.beat("map" if (d.conv_map < 0).any() else "map_pos", relu=d.relu_stage) as b:
             self.play(FadeOut(window_group), FadeOut(examples), FadeOut(lines), FadeOut(box),
-                      FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
-                      run_time=b.part(0.25))
+                      run_time=b.part(0.12))
+            self.play(FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
+                      run_time=b.part(0.15))
             self.play(UpdateFromAlphaFunc(rmap, sweep), run_time=b.part(0.45))
 
         why = self.get_why().move_to([4.3, 0.35, 0])
         with self.beat("why") as b:
-            self.play(FadeOut(graph), FadeIn(why[0]), run_time=b.part(0.2))
+            self.play(FadeOut(graph), *([FadeOut(dots)] if len(dots) else []), FadeIn(why[0]),
+                      run_time=b.part(0.2))
             self.play(FadeIn(why[1]), run_time=b.part(0.2))
             self.play(FadeIn(why[2]), run_time=b.part(0.15))
             self.play(FadeIn(why[3]), run_time=b.part(0.15))

@@ -147,3 +147,24 @@ def test_apply_beat_matches_the_window_signs(trace):
     assert scene.apply_beat_key() == "apply_neg"
     object.__setattr__(scene.data, "before", np.abs(b) + 1)
     assert scene.apply_beat_key() == "apply_pos"
+
+
+def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
+    from cnnanim.render import configure_scene
+    from scenes.relu import best_channel
+
+    monkeypatch.delenv("CNNANIM_NEURON", raising=False)
+    conv = trace["conv_1_1"].output
+    ch = best_channel(conv)
+    share = np.minimum(np.clip(-conv, 0, None).sum(axis=(1, 2), dtype=np.float64),
+                       np.clip(conv, 0, None).sum(axis=(1, 2), dtype=np.float64))
+    assert share[ch] == share.max()
+    scene = configure_scene(Relu)()
+    scene.setup()
+    assert scene.neuron == ch and scene.data.channel == ch
+    scene = configure_scene(Relu, neuron=0)()
+    scene.setup()
+    assert scene.neuron == 0 and scene.data.channel == 0
+    x = np.ones((3, 4, 4))
+    x[2, :2] = -1
+    assert best_channel(x) == 2
