@@ -373,7 +373,8 @@ class ConvElastic(ConvScene):
         with self.beat("intermediate") as b:
             self.play(*[FadeIn(a) for a in arrows[1::2]], *[FadeIn(r[3]) for r in rows],
                       *[Create(box) for box in boxes], run_time=b.part(0.2))
-            self.play(UpdateFromAlphaFunc(Group(*[r[3] for r in rows]), fill),
+            # animate a mobject already in the scene, so the boxes added after it redraw too
+            self.play(UpdateFromAlphaFunc(rows[0][3], fill),
                       run_time=b.part(0.6), rate_func=lambda t: t)
             for r, c in zip(rows, shown):
                 r[3].set_values(d.intermediate[c])
