@@ -1,4 +1,4 @@
-"""The ``cnnanim lecture`` command: every chapter in one narrated MP4 with chapters and subtitles."""
+"""The ``cnnanim lecture`` command: every chapter in one narrated MP4, chapter marks, one .srt."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ voice_option = click.option(
 @weights_option
 @voice_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="MP4 to write (default: media/lecture-LANG-QUALITY.mp4); the .srt goes beside it.")
+              help="MP4 to write (default: media/lecture-LANG-QUALITY.mp4); .srt beside it.")
 @click.option("--no-cards", is_flag=True, help="Leave out the chapter title cards.")
 def lecture_command(lang: str, quality: str, image: str | None, weights: str | None, voice: str,
                     output: str | None, no_cards: bool) -> None:

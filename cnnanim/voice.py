@@ -180,7 +180,8 @@ class SpeechService:
         """sha256 of engine, voice, settings and text."""
         d = {"engine": self.engine, "voice": self.voice_name(lang), "settings": self.settings(lang),
              "text": text, "speech": SPEECH_VERSION}
-        return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
 
     def describe(self, lang: str) -> str:
         return f"{self.engine}:{self.voice_name(lang)}"
@@ -264,8 +265,8 @@ class _Espeak:
         lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                      ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
-                                     espeakng_loader.get_data_path().encode(), _INITIALIZE_DONT_EXIT)
+        data_path = espeakng_loader.get_data_path().encode()
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INITIALIZE_DONT_EXIT)
         if rate <= 0:
             raise OSError("espeak_Initialize failed")
         self.lib, self.rate = lib, rate

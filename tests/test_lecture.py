@@ -162,7 +162,8 @@ def test_join_parts_remux_or_reencode(tmp_path, monkeypatch, remux):
 
     r = lecture.render_part(ShortB, tmp_path / "b.mp4", "l", lang="en", voice="espeak")
     d = lecture.video_duration(r.video)
-    parts = [Part("a", "b1", r.video, r.subtitles, 0.0, d), Part("b", "b2", r.video, r.subtitles, d, d)]
+    parts = [Part("a", "b1", r.video, r.subtitles, 0.0, d),
+             Part("b", "b2", r.video, r.subtitles, d, d)]
     if not remux:
         monkeypatch.setattr(lecture, "_same_video_params", lambda parts: False)
     out = tmp_path / "joined.mp4"
