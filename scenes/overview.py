@@ -102,7 +102,7 @@ def overview_data(trace) -> OverviewData:
 # -- layout (scene units) --------------------------------------------------------------------
 MAP_H = 0.40          # side of one activation map
 MAP_GAP = 0.04        # vertical gap between maps
-COL_TOP = 3.05        # top of a 10-map column
+COL_TOP = 3.08        # top of a 10-map column
 LEFT_X = -6.8         # left edge of the input column
 COL_PITCH = 1.03      # distance between column centres
 OUT_GAP = 0.45        # gap between the last map column and the output bars
@@ -196,7 +196,7 @@ class Overview(CnnScene):
         shape = label(col.shape_text, LABEL_SIZE, colors.MUTED)
         bottom = map_y(9, 10) - MAP_H / 2
         row = i % 2
-        top = bottom - 0.08 - row * 0.55
+        top = bottom - 0.08 - row * 0.54
         txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
         txt.move_to([x, top - txt.height / 2, 0])
         if txt.get_left()[0] < LEFT_X:  # the first column's label stays inside the frame
@@ -253,7 +253,7 @@ class Overview(CnnScene):
         shape = label(f"{len(d.probabilities)} classes" if self.lang == "en"
                       else f"{len(d.probabilities)} 个类别", LABEL_SIZE, colors.MUTED, self.lang)
         txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
-        txt.move_to([x, bottom - 0.08 - 0.55 - txt.height / 2, 0])
+        txt.move_to([x, bottom - 0.08 - 0.54 - txt.height / 2, 0])
         tick = Line([x, bottom - 0.02, 0], [x, txt.get_top()[1] + 0.04, 0],
                     stroke_color=LINE_COLOR, stroke_width=1)
         return VGroup(tick, txt)

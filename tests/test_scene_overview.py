@@ -151,10 +151,12 @@ def test_overview_renders(tmp_path, trace):
 
 
 @needs_weights
-def test_overview_last_frame(tmp_path, trace):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_overview_last_frame(tmp_path, trace, lang):
     from PIL import Image
 
-    r = render_scene("overview", quality="l", fmt="png", output=tmp_path / "x.png")
+    r = render_scene("overview", quality="l", fmt="png", lang=lang,
+                     output=tmp_path / "x.png")
     img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
     d = ov.overview_data(trace)
     scene = r.scene_object

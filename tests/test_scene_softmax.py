@@ -143,10 +143,12 @@ def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int,
 
 
 @needs_weights
-def test_softmax_last_frame_bars(tmp_path, trace):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_softmax_last_frame_bars(tmp_path, trace, lang):
     from PIL import Image
 
-    r = render_scene("softmax", quality="l", fmt="png", output=tmp_path / "x.png")
+    r = render_scene("softmax", quality="l", fmt="png", lang=lang,
+                     output=tmp_path / "x.png")
     img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
     d = sm.softmax_data(trace)
     y = sm.ROW_TOP - d.top * sm.ROW_PITCH
@@ -158,3 +160,4 @@ def test_softmax_last_frame_bars(tmp_path, trace):
     # its logit cell has the darkest orange of the scale
     px, py = scene_to_pixel(sm.LOGIT_X - sm.CELL_W * 0.4, y)
     assert np.abs(img[py, px] - colors.logit_rgb(d.logits)[d.top] * 255).max() < 30
+    assert inside_frame(r.scene_object) == []
