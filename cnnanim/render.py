@@ -284,7 +284,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
                "preview": False, "format": manim_format,
                "write_to_movie": fmt == "mp4", "save_last_frame": fmt == "png"}
-        logging.getLogger("manim").setLevel(logging.ERROR)
+        for logger in ("manim", "av", "libav"):  # e.g. PyAV's "Some options were not used"
+            logging.getLogger(logger).setLevel(logging.ERROR)
         with tempconfig(cfg):
             scene = scene_cls()
             if fmt == "gif":

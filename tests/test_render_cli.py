@@ -106,7 +106,7 @@ def test_render_mp4_writes_video_and_subtitles(mp4_run, out):
     assert srt.read_text(encoding="utf-8").strip()
     duration, w, h, fps = video_info(out / "input.mp4")
     assert (w, h) == (WIDTH, HEIGHT)
-    assert fps == 15
+    assert abs(fps - 15) < 0.01      # muxing a voice track can nudge the average rate
     assert abs(duration - srt_end(srt)) < 0.2
     assert not leftovers(out)
 
