@@ -8,6 +8,10 @@ import pkgutil
 from cnnanim.errors import UnknownNameError
 
 
+#: Scene modules that failed to import in the last :func:`all_scenes` call -> the error.
+BROKEN: dict[str, str] = {}
+
+
 def all_scenes() -> dict[str, type]:
     """Scene name -> class, for every scene module in the ``scenes/`` folder, sorted by name."""
     import cnnanim_scenes
@@ -15,8 +19,13 @@ def all_scenes() -> dict[str, type]:
     from cnnanim.scene import CnnScene
 
     found: dict[str, type] = {}
+    BROKEN.clear()
     for info in sorted(pkgutil.iter_modules(cnnanim_scenes.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"cnnanim_scenes.{info.name}")
+        try:
+            module = importlib.import_module(f"cnnanim_scenes.{info.name}")
+        except Exception as e:  # one broken scene file must not take the others down
+            BROKEN[info.name] = f"{type(e).__name__}: {e}"
+            continue
         for obj in vars(module).values():
             if (isinstance(obj, type) and issubclass(obj, CnnScene) and obj.cli_name
                     and obj.__module__ == module.__name__):
@@ -30,4 +39,10 @@ def get_scene(name: str) -> type:
     try:
         return scenes[name]
     except KeyError:
+        if BROKEN:
+            from cnnanim.errors import CnnanimError
+
+            broken = "; ".join(f"scenes/{m}.py ({err})" for m, err in BROKEN.items())
+            raise CnnanimError(f"unknown scene {name!r}; valid: {', '.join(scenes)}; "
+                               f"not loaded: {broken}") from None
         raise UnknownNameError("scene", name, list(scenes)) from None
