@@ -48,12 +48,12 @@ def channel_names(c_in: int) -> list[str]:
 def choose_positions(out_map: np.ndarray) -> list[tuple[int, int]]:
     """Three deterministic window positions: top-left, the middle, and the strongest response.
 
-    The strongest response is the largest output value; if it coincides with one of the first
-    two positions, the next largest is taken.
+    The strongest response is the output value largest in size (positive or negative); if it
+    coincides with one of the first two positions, the next largest is taken.
     """
     h, w = out_map.shape
     picks = [(0, 0), (h // 2, w // 2)]
-    for flat in np.argsort(-out_map, axis=None, kind="stable"):
+    for flat in np.argsort(-np.abs(out_map), axis=None, kind="stable"):
         pos = tuple(int(v) for v in np.unravel_index(int(flat), out_map.shape))
         if pos not in picks:
             picks.append(pos)
@@ -446,9 +446,9 @@ class ConvSlide(ConvScene):
             "zh": "移到中间，第 {row} 行第 {col} 列：同样的权重遇到新的输入，结果是 {value}。",
         },
         "peak": {
-            "en": "At row {row}, column {col}, the input matches the kernel well: {value}, one "
-                  "of the strongest responses in this map.",
-            "zh": "在第 {row} 行第 {col} 列，输入和卷积核很吻合：{value}，是这张图里最强的响应之一。",
+            "en": "At row {row}, column {col}, the neuron reacts strongly: {value}, one of the "
+                  "largest values in size in this whole map.",
+            "zh": "在第 {row} 行第 {col} 列，神经元反应强烈：{value}，是整张图里绝对值最大的值之一。",
         },
         "sweep": {
             "en": "The window moves on with stride {stride}, row after row, until all {h} by {w} "
@@ -689,8 +689,8 @@ class ConvDeep(ConvScene):
         },
         "second": {
             "en": "At row {row}, column {col}, the same weights give {value}, one of this "
-                  "neuron's strongest responses.",
-            "zh": "在第 {row} 行第 {col} 列，同样的权重得到 {value}，是该神经元最强的响应之一。",
+                  "map's largest values in size.",
+            "zh": "在第 {row} 行第 {col} 列，同样的权重得到 {value}，是这张图里绝对值最大的值之一。",
         },
         "output": {
             "en": "Doing this at every position gives the neuron's {h} by {w} output map.",
