@@ -185,14 +185,22 @@ def kernel_glyph(weights: np.ndarray, vmax: float | None = None, cell: float = 0
     return NumberGrid(weights, scale="weight", vmax=vmax, cell=cell, decimals=decimals)
 
 
+def _is_word_char(ch: str) -> bool:
+    """Part of a number or a Latin word: ASCII letters, digits, ``.``, ``_``, ``-``."""
+    return bool(ch) and ch.isascii() and (ch.isalnum() or ch in "._-")
+
+
 def wrap_text(text: str, lang: str, width: int | None = None) -> str:
     """Break a caption into lines: by words in English, by characters in Chinese."""
     if lang == "zh":
         width = width or 26
         lines, cur = [], ""
-        for ch in text:
+        for i, ch in enumerate(text):
             cur += ch
-            if len(cur) >= width and ch not in "，。、；：？！":
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            # never split a number or a Latin word (0.86, conv_1_1) across lines
+            inside_word = _is_word_char(ch) and _is_word_char(nxt)
+            if len(cur) >= width and ch not in "，。、；：？！" and not inside_word:
                 lines.append(cur)
                 cur = ""
         if cur:
