@@ -317,7 +317,10 @@ class ConvElastic(ConvScene):
             k.move_to([-3.1, y, 0])
             inter.move_to([-1.0, y, 0])
             y -= row_h + 0.15
-        return Group(*rows)
+        g = Group(*rows)
+        if len(rows) < 3:  # a grey image has one channel: centre its row
+            g.shift(UP * (0.5 - g.get_center()[1]))
+        return g
 
     def get_arrows(self, rows: Group) -> VGroup:
         arrows = VGroup()
@@ -398,6 +401,8 @@ class ConvElastic(ConvScene):
                       Line(corner, plus[0].get_bottom(), color=colors.MUTED, stroke_width=2.5))
         out_map = self.get_output_map(d.output, 2.6, colors.symmetric_range(d.output))
         out_map.move_to([4.9, mid_y + 0.35, 0])
+        if out_map.get_top()[1] > Y_TOP:
+            out_map.shift(DOWN * (out_map.get_top()[1] - Y_TOP))
         self.output_map = out_map
         arrow = Arrow(plus.get_right(), out_map.get_left(), buff=0.1, color=colors.INK,
                       stroke_width=3)
