@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, Dot, FadeIn, FadeOut, Group,
-                   ImageMobject, Line, MoveAlongPath, Rectangle, ReplacementTransform,
-                   SurroundingRectangle, VGroup, Write, ArcBetweenPoints)
+                   ImageMobject, Line, Rectangle, ReplacementTransform, VGroup, Write)
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim import colors, maths

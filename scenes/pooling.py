@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, FadeTransform,
-                   Line, ReplacementTransform, SurroundingRectangle, Transform,
-                   UpdateFromAlphaFunc, VGroup, Write)
+                   Line, SurroundingRectangle, Transform, UpdateFromAlphaFunc, VGroup, Write)
 
 from cnnanim import colors, maths
 from cnnanim.mobjects import FeatureMap, NumberGrid, fmt, label, number

@@ -10,7 +10,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Axes, Create, DashedLine, Dot, 
                    Indicate, Line, ReplacementTransform, UpdateFromAlphaFunc, VGroup, Write)
 
 from cnnanim import colors, maths
-from cnnanim.mobjects import CONTENT_BOTTOM, FeatureMap, NumberGrid, fmt, label, number
+from cnnanim.mobjects import FeatureMap, NumberGrid, fmt, label, number
 from cnnanim.scene import CnnScene
 
 

@@ -168,3 +168,13 @@ def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
     x = np.ones((3, 4, 4))
     x[2, :2] = -1
     assert best_channel(x) == 2
+
+
+def test_zh_caption_keeps_numbers_whole():
+    from cnnanim.mobjects import wrap_text
+
+    text = Relu.NARRATION["apply"]["zh"].format(neg="-1.29", pos="0.86")
+    lines = wrap_text(text, "zh").split("\n")
+    assert "".join(lines) == text
+    for n in ("-1.29", "0.86"):  # every occurrence sits whole on one line
+        assert sum(line.count(n) for line in lines) == text.count(n)
