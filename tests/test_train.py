@@ -1,0 +1,138 @@
+"""Training: tiny real runs, determinism, augmentation, evaluation and the ``train`` command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from cnnanim.cli import main
+from cnnanim.errors import CnnanimError
+from cnnanim.paths import dataset_path
+from cnnanim.train import DEFAULT_CONFIGS, augment, evaluate, load_dataset, train
+from cnnanim.weights import load_model, read_weights
+
+DATASET = {"explainer": "tinyimagenet10_32", "seed": "mnist"}
+
+
+def needs(preset: str):
+    path = dataset_path(DATASET[preset])
+    return pytest.mark.skipif(not path.is_file(), reason=f"dataset {path} absent (no shared/)")
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_state():
+    """Training changes torch's global seed and thread count; restore them afterwards."""
+    rng, threads = torch.random.get_rng_state(), torch.get_num_threads()
+    yield
+    torch.random.set_rng_state(rng)
+    torch.set_num_threads(threads)
+
+
+@needs("explainer")
+def test_tiny_explainer_run_writes_a_loadable_file(tmp_path):
+    lines: list[str] = []
+    out = tmp_path / "tiny.safetensors"
+    model, extra = train("explainer", epochs=1, seed=1, batch_size=32, limit=64, out=out,
+                         log=lines.append)
+    assert any(line.startswith("epoch   1/1") and "test acc" in line for line in lines)
+    loaded, info = load_model(out)
+    assert info.preset == "explainer" and info.class_names[6] == "espresso"
+    assert info.source == ("cnnanim train --preset explainer --epochs 1 --seed 1 --batch-size 32 "
+                           f"--lr 0.003 --limit 64 -o {out}")
+    assert info.extra["train_images"] == 64 and info.extra["limit"] == 64
+    assert len(info.extra["dataset_sha256"]) == 64
+    assert 0.0 <= info.extra["test_accuracy"] <= 1.0
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), model(x), atol=1e-6)
+
+
+@needs("seed")
+def test_same_seed_same_weights(tmp_path):
+    a, _ = train("seed", epochs=1, seed=5, batch_size=32, limit=128, out=tmp_path / "a.safetensors")
+    b, _ = train("seed", epochs=1, seed=5, batch_size=32, limit=128, out=tmp_path / "b.safetensors")
+    c, _ = train("seed", epochs=1, seed=6, batch_size=32, limit=128)
+    ta, _ = read_weights(tmp_path / "a.safetensors")
+    tb, _ = read_weights(tmp_path / "b.safetensors")
+    for k in ta:
+        np.testing.assert_array_equal(ta[k], tb[k])
+    assert not torch.equal(a.output.weight, c.output.weight)
+
+
+@needs("explainer")
+def test_dataset_is_preprocessed_like_the_photos():
+    from PIL import Image
+
+    from cnnanim.images import load_image
+
+    d = load_dataset("explainer")
+    assert d.x_train.shape == (5000, 3, 64, 64) and d.x_test.shape == (500, 3, 64, 64)
+    assert d.x_train.dtype == np.uint8
+    assert list(np.bincount(d.y_test)) == [50] * 10
+    raw = np.load(dataset_path("tinyimagenet10_32"))["x_test"][7]
+    expected = load_image(Image.fromarray(raw), "explainer")
+    np.testing.assert_allclose(d.x_test[7] / np.float32(255), expected, atol=1e-6)
+
+
+@needs("seed")
+def test_evaluate_and_limit():
+    torch.manual_seed(0)
+    from cnnanim.model import TinyVGG
+
+    acc = evaluate(TinyVGG.from_preset("seed"), "seed", "test", limit=200)
+    assert 0.0 <= acc <= 1.0
+    with pytest.raises(CnnanimError, match="unknown split"):
+        evaluate(TinyVGG.from_preset("seed"), "seed", "val")
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNANIM_SHARED", str(tmp_path))
+    with pytest.raises(CnnanimError, match="dataset 'mnist' not found"):
+        train("seed", epochs=1, limit=10)
+
+
+def test_bad_preset():
+    with pytest.raises(CnnanimError, match="unknown preset"):
+        train("resnet", epochs=1, limit=10)
+
+
+@pytest.mark.parametrize("preset", ["explainer", "seed"])
+def test_augment_keeps_shape_and_range(preset):
+    cfg = DEFAULT_CONFIGS[preset]
+    c, s = (3, 64) if preset == "explainer" else (1, 28)
+    x = torch.rand(8, c, s, s)
+    y = augment(x.clone(), cfg, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
+    assert not torch.equal(x, y)
+    y2 = augment(x.clone(), cfg, torch.Generator().manual_seed(0))
+    assert torch.equal(y, y2)
+
+
+@needs("seed")
+def test_cli_train_tiny(tmp_path):
+    out = tmp_path / "seed.safetensors"
+    r = CliRunner().invoke(main, ["train", "--preset", "seed", "--epochs", "1", "--limit", "64",
+                                  "--batch-size", "32", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "epoch   1/1" in r.output and "held-out test accuracy" in r.output
+    _, info = load_model(out)
+    assert info.preset == "seed" and "--limit 64" in info.source
+
+
+def test_cli_train_default_output_is_weights_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNANIM_SHARED", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["train", "--preset", "seed", "--limit", "8"])
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines() == [r.output.strip()]
+    assert r.output.startswith("Error: dataset 'mnist' not found") and "Traceback" not in r.output
+    assert not (tmp_path / "weights").exists()
+
+
+@pytest.mark.parametrize("args", [["train", "--preset", "nope"], ["train", "--epochs", "0"],
+                                  ["train", "--lr", "-1"]])
+def test_cli_train_bad_options(args):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and "Traceback" not in r.output
