@@ -360,6 +360,23 @@ def train(preset: str = "explainer", epochs: int | None = None, seed: int = 0,
         Facts stored in the metadata (accuracies, wall time, seed, dataset sha256...).
     """
     import torch
+
+    previous = (torch.are_deterministic_algorithms_enabled(),
+                torch.is_deterministic_algorithms_warn_only_enabled(), torch.get_num_threads())
+    try:
+        return _train(preset, epochs, seed, batch_size, lr, out, limit=limit, threads=threads,
+                      log=log, source=source, config=config)
+    finally:  # leave the caller's process as it was
+        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        torch.set_num_threads(previous[2])
+
+
+def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, lr: float | None,
+           out: str | os.PathLike | None, *, limit: int | None, threads: int | None,
+           log: Callable[[str], None] | None, source: str | None,
+           config: TrainConfig | None) -> tuple["TinyVGG", dict]:
+    """Body of :func:`train` (which restores torch's global settings)."""
+    import torch
     import torch.nn.functional as F
 
     from cnnanim.model import TinyVGG
@@ -426,7 +443,7 @@ def train(preset: str = "explainer", epochs: int | None = None, seed: int = 0,
         history.append(row)
         say(f"epoch {epoch:3d}/{cfg.epochs}  loss {row['loss']:.4f}  train acc {train_acc:6.2%}  "
             f"test acc {test_acc:6.2%}  ({time.perf_counter() - te:.1f} s)")
-    model.eval()
+    model = model.to(memory_format=torch.contiguous_format).eval()
     wall = time.perf_counter() - t0
     test_acc = history[-1]["test_acc"]
     extra = {

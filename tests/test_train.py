@@ -59,6 +59,8 @@ def test_same_seed_same_weights(tmp_path):
     for k in ta:
         np.testing.assert_array_equal(ta[k], tb[k])
     assert not torch.equal(a.output.weight, c.output.weight)
+    assert not torch.are_deterministic_algorithms_enabled(), "train() leaked a global setting"
+    assert a.conv_1_1.weight.is_contiguous()
 
 
 @needs("explainer")
