@@ -4,10 +4,15 @@ Each render runs in its own process (so peak memory is that render's own). Print
 video seconds, wall seconds, wall per video second, frames per second, peak memory and each
 render's ratio to the empty-scene floor measured in the same run, and writes the numbers as JSON.
 
-Usage::
+Usage (from the repository root, in the project's virtualenv)::
 
     python bench/render_bench.py                  # all scenes, -ql and -qh, plus the lecture
-    python bench/render_bench.py --quality l --scenes input relu --no-lecture
+    python bench/render_bench.py -q l --no-lecture            # every scene at -ql only
+    python bench/render_bench.py -q l --scenes input relu --no-lecture --vector-captions
+    python bench/render_bench.py -q h --lecture-only --fast --jobs 2
+
+Scenes and the lecture render captions-only (voice none) with the default photo and weights.
+``--vector-captions`` draws captions as vectors on every frame (the old way), for comparison.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from pathlib import Path
 WORKER = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-kind, name, quality, out, fast = sys.argv[1:6]
-fast = fast == "1"
+kind, name, quality, out, fast, jobs, vector = sys.argv[1:8]
+fast, jobs, vector = fast == "1", int(jobs), vector == "1"
 if kind == "empty":
     from manim import Scene, tempconfig
     import os
@@ -39,34 +44,41 @@ if kind == "empty":
            "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR",
            "output_file": "empty"}
     if fast:
-        cfg["video_encoder_options"] = {"preset": "ultrafast"}
+        from cnnanim.render import fast_encoder_options
+        cfg["video_encoder_options"] = fast_encoder_options()
     with tempconfig(cfg):
         Empty().render()
     path = next(p for p in __import__("pathlib").Path(os.path.dirname(out)).rglob("empty.mp4"))
 elif kind == "lecture":
-    from cnnanim.lecture import render_lecture
-    kw = {"fast": True} if fast else {}
-    path = render_lecture(quality=quality, output=out, **kw).path
+    from cnnanim.lecture import make_lecture
+    if vector:
+        from cnnanim.scene import CnnScene
+        CnnScene.raster_captions = False
+    path = make_lecture(quality=quality, output=out, voice="none", progress=False, fast=fast,
+                        jobs=jobs).path
 else:
     from cnnanim.render import render_scene
-    kw = {"fast": True} if fast else {}
-    path = render_scene(name, quality=quality, output=out, **kw).path
+    kw = {"raster_captions": False} if vector else {}
+    path = render_scene(name, quality=quality, output=out, voice="none", fast=fast, **kw).path
 wall = time.perf_counter() - t0
 import av
 with av.open(str(path)) as c:
     v = c.streams.video[0]
     dur = float(v.duration * v.time_base) if v.duration else c.duration / 1e6
     frames = v.frames
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0  # largest process
 print(json.dumps({"video_s": dur, "wall_s": wall, "frames": frames, "peak_mb": peak}))
 """
 
 
-def run(kind: str, name: str, quality: str, fast: bool, tmp: Path) -> dict:
+def run(kind: str, name: str, quality: str, fast: bool, tmp: Path, jobs: int = 1,
+        vector: bool = False) -> dict:
     """Render one thing in a fresh process and return its measurements."""
     out = tmp / f"{kind}-{name}-{quality}.mp4"
     proc = subprocess.run([sys.executable, "-c", WORKER, kind, name, quality, str(out),
-                           "1" if fast else "0"], capture_output=True, text=True)
+                           "1" if fast else "0", str(jobs), "1" if vector else "0"],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -78,14 +90,19 @@ def main() -> None:
                     help="qualities to measure (default: l and h)")
     ap.add_argument("--scenes", nargs="*", help="scene names (default: all)")
     ap.add_argument("--no-lecture", action="store_true", help="skip the whole lecture")
+    ap.add_argument("--lecture-only", action="store_true", help="only the floor and the lecture")
     ap.add_argument("--fast", action="store_true", help="use the fast encoder preset")
+    ap.add_argument("--jobs", "-j", type=int, default=1,
+                    help="processes for the lecture's parts (default 1)")
+    ap.add_argument("--vector-captions", action="store_true",
+                    help="draw captions as vectors every frame (the old way, for comparison)")
     ap.add_argument("--json", default="bench/results.json", help="where to write the results")
     args = ap.parse_args()
     qualities = args.quality or ["l", "h"]
 
     from cnnanim.registry import all_scenes
 
-    scenes = args.scenes or list(all_scenes())
+    scenes = [] if args.lecture_only else (args.scenes or list(all_scenes()))
     rows = []
     with tempfile.TemporaryDirectory(prefix="cnnanim-bench-") as d:
         tmp = Path(d)
@@ -99,8 +116,9 @@ def main() -> None:
             jobs += [("lecture", "lecture", q) for q in qualities]
         for kind, name, q in jobs:
             print(f"... {name} -q{q}", file=sys.stderr, flush=True)
-            m = run(kind, name, q, args.fast, tmp)
-            rows.append({"what": name, "quality": q, **m})
+            m = run(kind, name, q, args.fast, tmp, args.jobs, args.vector_captions)
+            what = f"lecture (-j {args.jobs})" if kind == "lecture" else name
+            rows.append({"what": what, "quality": q, **m})
     for r in rows:
         if "error" in r:
             continue
@@ -117,10 +135,25 @@ def main() -> None:
             continue
         print(f"{r['what']:<22} {r['quality']:>1} {r['video_s']:8.1f} {r['wall_s']:8.1f} "
               f"{r['wall_per_video_s']:8.3f} {r['fps']:7.1f} {r['peak_mb']:8.0f} {r['ratio_to_floor']:8.2f}")
+    print(f"\nload average during the run (1, 5, 15 min): "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    ok = [r for r in rows if "error" not in r and not r["what"].startswith("empty")]
+    for r in ok:
+        if r["quality"] == "l" and not r["what"].startswith("lecture"):
+            verdict = "ok" if r["wall_per_video_s"] <= 0.25 else "over"
+            print(f"target -ql <= 0.25 s wall per video s: {r['what']:<14} "
+                  f"{r['wall_per_video_s']:.3f} {verdict}")
+        if r["quality"] == "h" and r["what"].startswith("lecture"):
+            verdict = "ok" if r["ratio_to_floor"] <= 1.5 else "over"
+            print(f"target lecture -qh <= 1.5x floor: {r['ratio_to_floor']:.2f} {verdict}")
+    if ok:
+        peak = max(r["peak_mb"] for r in ok)
+        print(f"target peak memory < 2048 MB: {peak:.0f} MB {'ok' if peak < 2048 else 'over'}")
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform()},
+              "load_average": os.getloadavg(),
               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "fast": args.fast,
-              "rows": rows}
+              "jobs": args.jobs, "vector_captions": args.vector_captions, "rows": rows}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2))
     print(f"\nresults written to {args.json}")

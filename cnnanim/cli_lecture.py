@@ -28,8 +28,13 @@ voice_option = click.option(
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="MP4 to write (default: media/lecture-LANG-QUALITY.mp4); .srt beside it.")
 @click.option("--no-cards", is_flag=True, help="Leave out the chapter title cards.")
+@click.option("--fast", is_flag=True, default=False,
+              help="Encode with x264's ultrafast preset: faster render, bigger file.")
+@click.option("--jobs", "-j", type=click.IntRange(1, None), default=None,
+              help="Parts rendered at once, one per process (default: $CNNANIM_JOBS, else one "
+                   "per core, at most 2).")
 def lecture_command(lang: str, quality: str, image: str | None, weights: str | None, voice: str,
-                    output: str | None, no_cards: bool) -> None:
+                    output: str | None, no_cards: bool, fast: bool, jobs: int | None) -> None:
     """Render the whole lecture as one narrated MP4 with chapter markers and one .srt.
 
     Chapters, in order: overview, input, convolution, hyperparameters, ReLU, pooling, flatten,
@@ -39,11 +44,12 @@ def lecture_command(lang: str, quality: str, image: str | None, weights: str | N
     \b
     Example:
       cnnanim lecture --lang zh -q m -o media/lecture-zh.mp4
+      cnnanim lecture -q h --fast
     """
     from cnnanim.lecture import make_lecture
 
     r = make_lecture(lang=lang, quality=quality, image=image, weights=weights, voice=voice,
-                     output=output, cards=not no_cards)
+                     output=output, cards=not no_cards, fast=fast, jobs=jobs)
     click.echo(str(r.path))
     click.echo(str(r.subtitles))
     click.echo(f"{r.duration:.1f} s, {len(r.chapters)} chapters, "

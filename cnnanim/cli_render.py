@@ -79,6 +79,17 @@ def _quality_option(default: str = "l"):
                         help="l 854x480@15, m 1280x720@30, h 1920x1080@60, p 1440p, k 4K.")
 
 
+def _fast_option(f):
+    return click.option("--fast", is_flag=True, default=False,
+                        help="Encode with x264's ultrafast preset: faster render, bigger file.")(f)
+
+
+def _jobs_option(f):
+    return click.option("--jobs", "-j", type=click.IntRange(1, None), default=None,
+                        help="Scenes rendered at once, one per process (default: "
+                             "$CNNANIM_JOBS, else one per core, at most 2).")(f)
+
+
 def _echo_paths(results) -> None:
     for r in results:
         for p in r.paths:
@@ -112,8 +123,10 @@ def list_scenes() -> None:
 @_hyper_options
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="Output file; a folder with several scenes (default: media/).")
+@_fast_option
+@_jobs_option
 def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, voice,
-                   output, **hyper) -> None:
+                   output, fast, jobs, **hyper) -> None:
     """Render SCENE... (names from `cnnanim list`, or `all`) and print the files written.
 
     Videos get an .srt of the same name beside them. Files go to media/ unless -o says
@@ -125,6 +138,7 @@ def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, vo
       cnnanim render input relu --lang zh -o out/
       cnnanim render input --format gif -o input.gif
       cnnanim render stride --input-size 7 --kernel 3 --padding 0 --stride 3
+      cnnanim render all -q h --fast -j 2
     """
     from cnnanim.progress import SceneProgress
     from cnnanim.render import render_scenes
@@ -132,7 +146,8 @@ def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, vo
     hyper = {k: v for k, v in hyper.items() if v is not None}
     results = render_scenes(scenes, fmt=fmt, output=output, quality=quality, lang=lang,
                             image=image, weights=weights, layer=layer, neuron=neuron,
-                            voice=voice, progress=SceneProgress(), **hyper)
+                            voice=voice, progress=SceneProgress(), fast=fast, jobs=jobs,
+                            **hyper)
     _echo_paths(results)
     for r in results:
         if r.frames is not None:
@@ -183,8 +198,10 @@ def open_viewer(path) -> bool:
 @_hyper_options
 @click.option("--open/--no-open", "open_", default=True, show_default=True,
               help="Open the video when on a terminal with a display and a viewer.")
+@click.option("--fast/--no-fast", default=True, show_default=True,
+              help="Encode with x264's ultrafast preset (a quick look; bigger file).")
 def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, output,
-                    open_, **hyper) -> None:
+                    open_, fast, **hyper) -> None:
     """Quick look at SCENE: a fast mp4 plus its final frame as PNG, from one render.
 
     Prints the video, its subtitles and the still. Opens the video only when a viewer
@@ -201,7 +218,7 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, 
         raise click.ClickException(f"preview writes an .mp4 (and a .png beside it), got {output}")
     r = render_scene(scene, quality=quality, fmt="mp4", image=image, weights=weights,
                      layer=layer, neuron=neuron, lang=lang, output=output, still=True,
-                     voice=voice, **{k: v for k, v in hyper.items() if v is not None})
+                     voice=voice, fast=fast, **{k: v for k, v in hyper.items() if v is not None})
     _echo_paths([r])
     if open_:
         open_viewer(r.path)

@@ -203,8 +203,12 @@ class RenderedPart:
     scene: object = field(default=None, repr=False)
 
 
-def render_part(cls: type, out: Path, quality: str = "l", **settings) -> RenderedPart:
-    """Render scene class ``cls`` to ``out`` (MP4) and its ``.srt`` beside it."""
+def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
+                **settings) -> RenderedPart:
+    """Render scene class ``cls`` to ``out`` (MP4) and its ``.srt`` beside it.
+
+    ``fast``: x264's ``ultrafast`` preset (see :func:`cnnanim.render.fast_encoder_options`).
+    """
     from manim import tempconfig
 
     from cnnanim.render import QUALITIES, configure_scene
@@ -216,6 +220,10 @@ def render_part(cls: type, out: Path, quality: str = "l", **settings) -> Rendere
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
                "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
                "preview": False, "format": "mp4", "save_last_frame": False}
+        if fast:
+            from cnnanim.render import fast_encoder_options
+
+            cfg["video_encoder_options"] = fast_encoder_options()
         logging.getLogger("manim").setLevel(logging.ERROR)
         # Manim passes ffmpeg-only options ("shortest") to PyAV when it adds sound: harmless noise
         logging.getLogger("av.container.output").setLevel(logging.ERROR)
@@ -234,6 +242,30 @@ def render_part(cls: type, out: Path, quality: str = "l", **settings) -> Rendere
         return RenderedPart(out, srt_out, scene)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _part_spec(ch: Chapter, name: str, cls: type, number: int, total: int, known: dict):
+    """How a worker process rebuilds part ``cls``, or None when it cannot (a class of a test)."""
+    if issubclass(cls, TitleCard) and name == f"title-{ch.key}":
+        return ("card", ch.key, dict(ch.title), number, total)
+    from cnnanim.render import importable
+
+    if cls.cli_name and known.get(cls.cli_name) is cls and importable(cls):
+        return ("scene", cls.cli_name)
+    return None
+
+
+def _render_part_worker(spec, out: Path, quality: str, lang: str, fast: bool, settings: dict):
+    """render_part in a worker process: rebuilds the part's class from ``spec``."""
+    if spec[0] == "card":
+        _, key, title, number, total = spec
+        cls = title_card(Chapter(key, title, ()), number, total, lang)
+    else:
+        from cnnanim.registry import get_scene
+
+        cls = get_scene(spec[1])
+    r = render_part(cls, out, quality, fast=fast, lang=lang, **settings)
+    return r.video, r.subtitles
 
 
 class Progress:
@@ -415,7 +447,8 @@ def default_lecture_output(lang: str, quality: str) -> Path:
 def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                  voice: str | None = "auto", output: str | os.PathLike | None = None,
                  chapters: Sequence[Chapter] = CHAPTERS, progress: bool | Callable = True,
-                 cards: bool = True) -> LectureResult:
+                 cards: bool = True, fast: bool = False,
+                 jobs: int | None = 1) -> LectureResult:
     """Render the lecture: every chapter's title card and scenes, joined into one MP4 + .srt.
 
     Parameters
@@ -436,12 +469,18 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         Show a progress bar on stderr (or call ``progress(done, what)``).
     cards : bool
         Put a title card before each chapter.
+    fast : bool
+        Encode every part with x264's ``ultrafast`` preset (faster, bigger file).
+    jobs : int or None
+        Parts rendered at once, one per process (None: :func:`cnnanim.render.default_jobs`).
+        Only storyboards of registered scenes run in parallel; the result is the same.
     """
     from cnnanim.render import QUALITIES
     from cnnanim.scene import get_trace
     from cnnanim.voice import check_voice, describe_voice
 
     t_start = time.perf_counter()
+    workers = jobs  # ``jobs`` is the list of parts below
     check_lang(lang)
     voice = check_voice(voice)
     if quality not in QUALITIES:
@@ -469,13 +508,24 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         raise CnnanimError(f"output {out} is a folder")
 
     jobs = []  # (chapter, name, class)
+    specs = []  # how a worker process rebuilds each part (None: only this process can)
+    from cnnanim.registry import all_scenes
+
+    known = all_scenes()
     for i, (ch, classes) in enumerate(planned):
         if cards:
             jobs.append((ch, f"title-{ch.key}", title_card(ch, i + 1, len(planned), lang)))
+            specs.append(_part_spec(*jobs[-1], i + 1, len(planned), known))
         for cls in classes:
             jobs.append((ch, cls.cli_name or cls.__name__, cls))
+            specs.append(_part_spec(*jobs[-1], i + 1, len(planned), known))
     bar = progress if callable(progress) else (Progress(len(jobs) + 1) if progress else None)
     settings = dict(lang=lang, image=image, weights=weights, voice=voice)
+    from cnnanim.render import default_jobs
+
+    workers = default_jobs() if workers is None else max(1, int(workers))
+    if workers > 1 and any(sp is None for sp in specs):
+        workers = 1  # parts only this process knows (e.g. classes defined in a test)
 
     try:
         tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
@@ -484,19 +534,42 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
     try:
         parts: list[Part] = []
         rendered: dict[type, tuple[Path, Path | None]] = {}
+        futures: dict[type, object] = {}
+        pool = None
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                       mp_context=multiprocessing.get_context("spawn"))
+            for k, (ch, name, cls) in enumerate(jobs):
+                if cls not in futures:  # a scene played twice (the overview) is rendered once
+                    futures[cls] = pool.submit(_render_part_worker, specs[k],
+                                               tmp / f"{k:02d}-{name}.mp4", quality, lang, fast,
+                                               dict(image=image, weights=weights, voice=voice))
         t = 0.0
-        for k, (ch, name, cls) in enumerate(jobs):
-            if bar:
-                bar(k, f"{ch.key}: {name} ({spoken})")
-            if cls in rendered:  # a scene played twice (the overview) is rendered once
-                video, subs = rendered[cls]
-            else:
-                r = render_part(cls, tmp / f"{k:02d}-{name}.mp4", quality, **settings)
-                video, subs = r.video, r.subtitles
-                rendered[cls] = (video, subs)
-            d = video_duration(video)
-            parts.append(Part(ch.key, name, video, subs, start=t, duration=d))
-            t += d
+        try:
+            for k, (ch, name, cls) in enumerate(jobs):
+                if bar:
+                    bar(k, f"{ch.key}: {name} ({spoken})")
+                if cls in rendered:  # a scene played twice (the overview) is rendered once
+                    video, subs = rendered[cls]
+                elif pool is not None:
+                    video, subs = futures[cls].result()
+                    rendered[cls] = (video, subs)
+                else:
+                    r = render_part(cls, tmp / f"{k:02d}-{name}.mp4", quality, fast=fast,
+                                    **settings)
+                    video, subs = r.video, r.subtitles
+                    rendered[cls] = (video, subs)
+                d = video_duration(video)
+                parts.append(Part(ch.key, name, video, subs, start=t, duration=d))
+                t += d
+        finally:
+            if pool is not None:
+                for f in futures.values():
+                    f.cancel()
+                pool.shutdown(wait=True)
         if bar:
             bar(len(jobs), "joining")
         marks = []

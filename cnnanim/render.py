@@ -223,7 +223,7 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                  layer: str | None = None, neuron: int | None = None, lang: str = "en",
                  output: str | os.PathLike | None = None, still: bool = False,
                  gif_width: int | None = None, gif_fps: float | None = None,
-                 dither: bool = False, **scene_settings) -> RenderResult:
+                 dither: bool = False, fast: bool = False, **scene_settings) -> RenderResult:
     """Render scene ``name`` and return the files written.
 
     Parameters
@@ -245,6 +245,9 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
         GIF width in pixels (default 480) and frames per second (default 10).
     dither : bool
         Floyd-Steinberg dithering for the GIF (off by default: flat colours stay flat).
+    fast : bool
+        Encode the video with x264's ``ultrafast`` preset: bigger file, less encoding time
+        (default: Manim's usual settings).
     **scene_settings
         Further class attributes for the scene (e.g. hyper-parameters).
     """
@@ -284,6 +287,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
                "preview": False, "format": manim_format,
                "write_to_movie": fmt == "mp4", "save_last_frame": fmt == "png"}
+        if fast:
+            cfg["video_encoder_options"] = fast_encoder_options()
         for logger in ("manim", "av", "libav"):  # e.g. PyAV's "Some options were not used"
             logging.getLogger(logger).setLevel(logging.ERROR)
         with tempconfig(cfg):
@@ -343,6 +348,17 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
             _remove_empty(created)
 
 
+#: x264 preset of ``--fast`` renders (bigger files, much less encoding time).
+FAST_PRESET = "ultrafast"
+
+
+def fast_encoder_options() -> dict:
+    """Manim's video encoder options with the fast x264 preset."""
+    from manim import config
+
+    return {**config.video_encoder_options, "preset": FAST_PRESET}
+
+
 def pick_format(fmt: str | None, output: str | os.PathLike | None) -> str:
     """The format to write: ``fmt``, else the suffix of ``output`` (.mp4/.png/.gif), else mp4."""
     suffix = Path(output).suffix.lower().lstrip(".") if output is not None else ""
@@ -386,14 +402,73 @@ def check_output_folder(folder: Path) -> list[Path]:
     return created
 
 
+def default_jobs() -> int:
+    """Processes for multi-scene renders: ``$CNNANIM_JOBS``, else one per CPU core (at most 2)."""
+    env = os.environ.get("CNNANIM_JOBS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise CnnanimError(f"CNNANIM_JOBS must be a whole number, got {env!r}") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def importable(cls: type) -> bool:
+    """Whether a fresh process finds scene class ``cls`` by its module and name."""
+    import importlib
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    if module is None or "<locals>" in cls.__qualname__:
+        return False
+    try:
+        return getattr(importlib.import_module(cls.__module__), cls.__qualname__, None) is cls
+    except Exception:
+        return False
+
+
+def _render_in_worker(name: str, options: dict) -> RenderResult:
+    """render_scene in a worker process; the scene object stays behind (not picklable)."""
+    r = render_scene(name, **options)
+    r.__dict__.pop("scene_object", None)
+    return r
+
+
+def _render_parallel(names, outs, jobs: int, progress, **options) -> list[RenderResult]:
+    """One scene per process, ``jobs`` at a time; results in the order of ``names``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    results: dict[str, RenderResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {}
+        for i, n in enumerate(names):
+            futures[n] = pool.submit(_render_in_worker, n, dict(options, output=outs[n]))
+        for i, n in enumerate(names):
+            if progress:
+                progress(i, len(names), n)
+            try:
+                results[n] = futures[n].result()
+            except BaseException:
+                for f in futures.values():
+                    f.cancel()
+                raise
+            if progress:
+                progress(i, len(names), n, results[n])
+    return [results[n] for n in names]
+
+
 def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | None = None,
-                  quality: str = "l", lang: str = "en", progress=None,
+                  quality: str = "l", lang: str = "en", progress=None, jobs: int | None = 1,
                   **options) -> list[RenderResult]:
     """Render several scenes with the same settings; all are validated before the first renders.
 
     With more than one scene ``output`` is a folder. ``progress`` (optional) is called as
     ``progress(index, total, name)`` before each render and ``progress(index, total, name,
-    result)`` after it. Other ``options`` go to :func:`render_scene`.
+    result)`` after it. ``jobs`` > 1 renders that many scenes at once, one per process (None:
+    :func:`default_jobs`); the results come back in order, without ``scene_object``. Other
+    ``options`` go to :func:`render_scene`.
     """
     names = scene_names(names)
     fmt = pick_format(fmt, output if len(names) == 1 else None)
@@ -407,6 +482,12 @@ def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | 
     try:
         for folder in sorted({o.parent for o in outs.values()}):
             created += check_output_folder(folder)
+        from cnnanim.registry import get_scene
+
+        jobs = default_jobs() if jobs is None else max(1, int(jobs))
+        if jobs > 1 and len(names) > 1 and all(importable(get_scene(n)) for n in names):
+            return _render_parallel(names, outs, min(jobs, len(names)), progress, fmt=fmt,
+                                    quality=quality, lang=lang, **options)
         results = []
         for i, n in enumerate(names):
             if progress:

@@ -106,6 +106,9 @@ class CnnScene(Scene):
     NARRATION: ClassVar[dict[str, dict[str, str]]] = {}
     #: Composite images only inside their bounding box (see cnnanim.camera); False: stock camera.
     box_camera: ClassVar[bool] = True
+    #: Draw each caption once into an image that the BoxCamera copies on every frame (identical
+    #: pixels, far faster than filling ~100 glyphs per frame); False: draw the vector caption.
+    raster_captions: ClassVar[bool] = True
 
     def __init__(self, *args, **kwargs) -> None:
         config.background_color = colors.BACKGROUND
@@ -199,8 +202,7 @@ class CnnScene(Scene):
         check_caption_font(self.lang)
         text = self.narration_text(key, **values)
         b = self.make_beat(key, text)
-        caption = Caption(text, self.lang, frame_width=config.frame_width,
-                          frame_height=config.frame_height)
+        caption = self.get_caption(text)
         self.add_foreground_mobject(caption)
         t0 = self.renderer.time
         if b.audio:
@@ -214,6 +216,25 @@ class CnnScene(Scene):
         self.remove_foreground_mobject(caption)
         self.remove(caption)
         self.beats.append((t0, self.renderer.time, b))
+
+    def get_caption(self, text: str):
+        """The caption of ``text`` as shown: a :class:`Caption`, or its picture (same pixels).
+
+        With the BoxCamera the caption is drawn once into an image of the caption band at the
+        camera's own pixel grid (see :func:`cnnanim.camera.rasterize_band`).
+        """
+        from cnnanim.camera import BoxCamera, rasterize_band
+        from cnnanim.mobjects import CAPTION_BAND
+
+        caption = Caption(text, self.lang, frame_width=config.frame_width,
+                          frame_height=config.frame_height)
+        camera = getattr(self.renderer, "camera", None)
+        if not type(self).raster_captions or not isinstance(camera, BoxCamera):
+            return caption
+        bottom = -config.frame_height / 2
+        image = rasterize_band(caption, camera, bottom + CAPTION_BAND, bottom)
+        image.caption = caption  # the vector caption it shows (text, band)
+        return image
 
     def tear_down(self) -> None:
         """Pad the soundtrack with silence to the end of the video (same stream lengths)."""
