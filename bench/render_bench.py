@@ -11,6 +11,8 @@ Usage (from the repository root, in the project's virtualenv)::
     python bench/render_bench.py -q l --scenes input relu --no-lecture --vector-captions
     python bench/render_bench.py -q h --lecture-only --fast --jobs 2
 
+Wall time depends on what else runs on the machine (the load average is printed and stored);
+``cpu/vid`` (CPU seconds of the render per video second) is steadier on a shared machine.
 Scenes and the lecture render captions-only (voice none) with the default photo and weights.
 ``--vector-captions`` draws captions as vectors on every frame (the old way), for comparison.
 """
@@ -66,9 +68,12 @@ with av.open(str(path)) as c:
     v = c.streams.video[0]
     dur = float(v.duration * v.time_base) if v.duration else c.duration / 1e6
     frames = v.frames
+ru_s, ru_c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ru_s.ru_utime + ru_s.ru_stime + ru_c.ru_utime + ru_c.ru_stime
 peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0  # largest process
-print(json.dumps({"video_s": dur, "wall_s": wall, "frames": frames, "peak_mb": peak}))
+print(json.dumps({"video_s": dur, "wall_s": wall, "cpu_s": cpu, "frames": frames,
+                  "peak_mb": peak}))
 """
 
 
@@ -125,8 +130,10 @@ def main() -> None:
         r["wall_per_video_s"] = r["wall_s"] / r["video_s"] if r["video_s"] else float("nan")
         r["fps"] = r["frames"] / r["wall_s"] if r["wall_s"] else float("nan")
         r["ratio_to_floor"] = r["wall_per_video_s"] / floor[r["quality"]]
+        r["cpu_per_video_s"] = r["cpu_s"] / r["video_s"] if r["video_s"] else float("nan")
 
-    head = f"{'what':<22} {'q':>1} {'video s':>8} {'wall s':>8} {'wall/vid':>8} {'fps':>7} {'peak MB':>8} {'x floor':>8}"
+    head = (f"{'what':<22} {'q':>1} {'video s':>8} {'wall s':>8} {'wall/vid':>8} {'fps':>7} "
+            f"{'peak MB':>8} {'x floor':>8} {'cpu/vid':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -134,7 +141,8 @@ def main() -> None:
             print(f"{r['what']:<22} {r['quality']:>1}  ERROR {r['error']}")
             continue
         print(f"{r['what']:<22} {r['quality']:>1} {r['video_s']:8.1f} {r['wall_s']:8.1f} "
-              f"{r['wall_per_video_s']:8.3f} {r['fps']:7.1f} {r['peak_mb']:8.0f} {r['ratio_to_floor']:8.2f}")
+              f"{r['wall_per_video_s']:8.3f} {r['fps']:7.1f} {r['peak_mb']:8.0f} {r['ratio_to_floor']:8.2f} "
+              f"{r['cpu_per_video_s']:8.3f}")
     print(f"\nload average during the run (1, 5, 15 min): "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     ok = [r for r in rows if "error" not in r and not r["what"].startswith("empty")]
