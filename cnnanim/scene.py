@@ -45,12 +45,41 @@ def file_digest(path: str | os.PathLike | None) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
+def _code_digest() -> str:
+    """sha256 of the code that turns an image and weights into a trace (part of the cache key)."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("presets.py", "model.py", "images.py", "weights.py", "trace.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+def trace_cache_dir() -> Path:
+    """Where traces are cached on disk (``$CNNANIM_TRACE_CACHE``, else ~/.cache/cnnanim/traces)."""
+    env = os.environ.get("CNNANIM_TRACE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "cnnanim" / "traces"
+
+
 @lru_cache(maxsize=8)
 def _cached_trace(image: str | None, image_digest: str, weights: str | None,
                   weights_digest: str) -> ActivationTrace:
+    """Trace from the disk cache when the photo's, the weights' and the code's bytes all match;
+    otherwise run the model (torch) and store the result. A render never sees a stale trace."""
     from cnnanim.trace import trace_image
 
-    return trace_image(image, weights)
+    key = hashlib.sha256(f"{image_digest}|{weights_digest}|{_code_digest()}".encode()).hexdigest()
+    path = trace_cache_dir() / f"{key[:40]}.npz"
+    if path.is_file():
+        try:
+            return ActivationTrace.load(path)
+        except CnnanimError:
+            pass  # unreadable cache entry: trace again and overwrite it
+    t = trace_image(image, weights)
+    try:
+        t.save(path)
+    except (CnnanimError, OSError):
+        pass  # a read-only cache only costs speed
+    return t
 
 
 def get_trace(image: str | os.PathLike | None = None,
@@ -64,7 +93,12 @@ def get_trace(image: str | os.PathLike | None = None,
     weights = weights if weights is not None else (os.environ.get("CNNANIM_WEIGHTS") or None)
     img = str(image) if image is not None else None
     w = str(weights) if weights is not None else None
-    return _cached_trace(img, file_digest(img), w, file_digest(w))
+    from cnnanim.images import SAMPLE_IMAGE
+    from cnnanim.weights import DEFAULT_WEIGHTS
+
+    img_digest = file_digest(img if img is not None else SAMPLE_IMAGE)
+    w_digest = file_digest(w if w is not None else DEFAULT_WEIGHTS["explainer"])
+    return _cached_trace(img, img_digest, w, w_digest)
 
 
 class CnnScene(Scene):

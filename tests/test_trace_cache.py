@@ -1,0 +1,61 @@
+"""The on-disk trace cache: keyed by the bytes of photo, weights and code; never stale."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+
+from cnnanim import scene
+from cnnanim.images import SAMPLE_IMAGE
+from cnnanim.trace import trace_image
+from cnnanim.weights import DEFAULT_WEIGHTS, read_weights, save_weights
+
+
+def fresh(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNANIM_TRACE_CACHE", str(tmp_path / "cache"))
+    scene._cached_trace.cache_clear()
+
+
+def test_cached_trace_equals_a_fresh_one(monkeypatch, tmp_path):
+    fresh(monkeypatch, tmp_path)
+    first = scene.get_trace()
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    scene._cached_trace.cache_clear()
+    second = scene.get_trace()  # from disk
+    direct = trace_image(None, None)
+    for t in (first, second):
+        np.testing.assert_array_equal(t.logits, direct.logits)
+        for name in direct.stages:
+            np.testing.assert_array_equal(t[name].output, direct[name].output)
+    assert second.class_names == direct.class_names
+
+
+def test_changed_weights_or_photo_give_a_new_trace(monkeypatch, tmp_path):
+    fresh(monkeypatch, tmp_path)
+    w = tmp_path / "w.safetensors"
+    img = tmp_path / "photo.png"
+    shutil.copy(DEFAULT_WEIGHTS["explainer"], w)
+    shutil.copy(SAMPLE_IMAGE, img)
+    before = scene.get_trace(img, w)
+    tensors, info = read_weights(w)
+    tensors["output.bias"] = tensors["output.bias"] + np.arange(10, dtype=np.float32)
+    save_weights(w, tensors, info)  # same path, new bytes
+    after = scene.get_trace(img, w)
+    np.testing.assert_allclose(after.logits - before.logits, np.arange(10), atol=1e-4)
+    from PIL import Image
+
+    Image.open(SAMPLE_IMAGE).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(img)
+    flipped = scene.get_trace(img, w)
+    assert not np.allclose(flipped.image, after.image)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 3
+
+
+def test_unreadable_cache_entry_is_replaced(monkeypatch, tmp_path):
+    fresh(monkeypatch, tmp_path)
+    t = scene.get_trace()
+    entry = next((tmp_path / "cache").glob("*.npz"))
+    entry.write_bytes(b"garbage")
+    scene._cached_trace.cache_clear()
+    again = scene.get_trace()
+    np.testing.assert_array_equal(again.logits, t.logits)
