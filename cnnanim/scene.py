@@ -145,14 +145,18 @@ class CnnScene(Scene):
     raster_captions: ClassVar[bool] = True
 
     def __init__(self, *args, **kwargs) -> None:
-        config.background_color = colors.BACKGROUND
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
         config.disable_caching = True
         from cnnanim.camera import BoxCamera
 
         if type(self).box_camera:
             kwargs.setdefault("camera_class", BoxCamera)
-        super().__init__(*args, **kwargs)
+        previous = config.background_color  # the camera reads it once, when it is made
+        config.background_color = colors.BACKGROUND
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            config.background_color = previous
         self.beats: list[tuple[float, float, Beat]] = []
 
     # -- settings ---------------------------------------------------------------------------
