@@ -6,13 +6,16 @@ Readers (``get_*``) return new mobjects or groups; changers return ``self``.
 from __future__ import annotations
 
 import textwrap
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Rectangle, Square, Text, VGroup)
+from manim import (DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Rectangle, Square, Text, VGroup,
+                   VMobject)
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim import colors
+from cnnanim.speedups import text as cached_text
 
 #: Fonts (Debian: fonts-dejavu-core, fonts-noto-cjk). Chinese needs a CJK font.
 FONT = "DejaVu Sans"
@@ -28,15 +31,62 @@ def font_for(lang: str) -> str:
 def label(text: str, size: float = 24, color: str = colors.INK, lang: str = "en",
           weight: str = "NORMAL") -> Text:
     """A short piece of text in the scene's font."""
-    return Text(text, font=font_for(lang), font_size=size, color=color, weight=weight)
+    return cached_text(text, font=font_for(lang), font_size=size, color=color, weight=weight)
 
 
-def number(value: float, decimals: int = 2, size: float = 20, color: str = colors.INK) -> Text:
-    """A number as text with a fixed number of decimals (``-0.00`` shown as ``0.00``)."""
-    s = f"{value:.{decimals}f}"
-    if s.startswith("-") and float(s) == 0.0:
-        s = s[1:]
-    return Text(s, font=MONO, font_size=size, color=color)
+#: Characters :class:`NumberText` can draw.
+NUMBER_CHARS = "0123456789.-+e"
+
+
+@lru_cache(maxsize=64)
+def _glyphs(size: float, color: str) -> tuple[dict[str, np.ndarray], float, VMobject]:
+    """Outlines of :data:`NUMBER_CHARS` in the monospace font at ``size``: each glyph's points
+    relative to its own character slot, the advance between slots, and a glyph to take the
+    style from. Two Pango layouts per size and colour, instead of one per number."""
+    ref = Text(NUMBER_CHARS, font=MONO, font_size=size, color=color)
+    two = Text("00", font=MONO, font_size=size, color=color)
+    if len(ref.submobjects) != len(NUMBER_CHARS) or len(two.submobjects) != 2:
+        raise RuntimeError(f"font {MONO!r} did not give one outline per digit")
+    advance = float(two[1].get_center()[0] - two[0].get_center()[0])
+    table = {ch: ref[i].points - np.array([i * advance, 0.0, 0.0])
+             for i, ch in enumerate(NUMBER_CHARS)}
+    return table, advance, ref[0]
+
+
+class NumberText(VMobject):
+    """A number in the monospace font, drawn as one shape.
+
+    The outlines are those ``Text(s, font=MONO)`` draws (monospace glyphs sit one advance
+    apart; tests compare the points), taken from a per-size glyph table, so a number costs no
+    text layout, and all its glyphs fill in one call per frame instead of one each.
+
+    Attributes
+    ----------
+    text : str
+        The characters drawn.
+    """
+
+    def __init__(self, s: str, size: float = 20, color: str = colors.INK, **kwargs) -> None:
+        super().__init__(**kwargs)
+        bad = sorted(set(s) - set(NUMBER_CHARS))
+        if bad or not s:
+            raise ValueError(f"NumberText draws only {NUMBER_CHARS!r}, got {s!r}")
+        table, advance, style = _glyphs(float(size), str(color))
+        pts = np.concatenate([table[ch] + np.array([j * advance, 0.0, 0.0])
+                              for j, ch in enumerate(s)])
+        pts -= (pts.min(axis=0) + pts.max(axis=0)) / 2  # centred like Text
+        self.text = s
+        self.set_points(pts)
+        self.match_style(style)
+
+
+def number(value: float, decimals: int = 2, size: float = 20,
+           color: str = colors.INK) -> NumberText:
+    """A number with a fixed number of decimals (``-0.00`` shown as ``0.00``)."""
+    s = fmt(value, decimals)
+    if set(s) <= set(NUMBER_CHARS):
+        return NumberText(s, size=size, color=color)
+    return cached_text(s, font=MONO, font_size=size, color=color)  # e.g. "nan"
 
 
 def fmt(value: float, decimals: int = 2) -> str:
@@ -174,7 +224,7 @@ class NumberGrid(VGroup):
         """The square of cell (row, col)."""
         return self.cells[row * self.values.shape[1] + col]
 
-    def get_number(self, row: int, col: int) -> Text:
+    def get_number(self, row: int, col: int) -> NumberText:
         """The number of cell (row, col)."""
         return self.numbers[row * self.values.shape[1] + col]
 

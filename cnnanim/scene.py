@@ -143,6 +143,11 @@ class CnnScene(Scene):
     #: Draw each caption once into an image that the BoxCamera copies on every frame (identical
     #: pixels, far faster than filling ~100 glyphs per frame); False: draw the vector caption.
     raster_captions: ClassVar[bool] = True
+    #: Quicker mobject copies and frame encoding (same pixels and bytes; see cnnanim.speedups).
+    speedups: ClassVar[bool] = True
+    #: Segments that may still be encoding while the next animation renders (Manim's default 1
+    #: makes every animation wait for its own encoding).
+    inflight_encoders: ClassVar[int] = 3
 
     def __init__(self, *args, **kwargs) -> None:
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
@@ -158,6 +163,26 @@ class CnnScene(Scene):
         finally:
             config.background_color = previous
         self.beats: list[tuple[float, float, Beat]] = []
+        if type(self).speedups:
+            self._install_speedups()
+
+    def _install_speedups(self) -> None:
+        """Quicker copies and encoding (see :mod:`cnnanim.speedups`): same pixels, less time."""
+        import dataclasses
+
+        from manim.scene.scene_file_writer import SceneFileWriter
+
+        from cnnanim.speedups import QuickFileWriter, install_fast_copy
+
+        install_fast_copy()
+        renderer = getattr(self, "renderer", None)
+        if type(getattr(renderer, "file_writer", None)) is SceneFileWriter:
+            settings = self.file_writer_settings
+            if settings.max_inflight_encoders < type(self).inflight_encoders:
+                settings = dataclasses.replace(
+                    settings, max_inflight_encoders=type(self).inflight_encoders)
+                self.file_writer_settings = settings
+            renderer.file_writer = QuickFileWriter(settings)
 
     # -- settings ---------------------------------------------------------------------------
     def _setting(self, name: str, env: str, default):

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim import colors
-from cnnanim.mobjects import fmt
+from cnnanim.mobjects import NumberText, fmt
 from cnnanim.scene import get_trace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,7 +201,7 @@ def test_slide_last_frame_output_colours(tmp_path, trace):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    return [m.text for m in group.get_family() if isinstance(m, Text)]
+    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("layer", ["conv_1_1", "conv_2_1"])

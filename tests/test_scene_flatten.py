@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim import maths
-from cnnanim.mobjects import fmt
+from cnnanim.mobjects import NumberText, fmt
 from cnnanim.narration import LANGUAGES
 from cnnanim.render import render_scene
 from cnnanim.scene import get_trace
@@ -110,7 +110,7 @@ def test_zh_last_frame(tmp_path):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    return [m.text for m in group.get_family() if isinstance(m, Text)]
+    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

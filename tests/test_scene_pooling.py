@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim import colors
+from cnnanim.mobjects import NumberText
 from cnnanim.narration import LANGUAGES
 from cnnanim.render import render_scene
 from cnnanim.scene import get_trace
@@ -109,7 +110,7 @@ def test_last_frame_shows_the_real_output_map(tmp_path, trace, layer):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    return [m.text for m in group.get_family() if isinstance(m, Text)]
+    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -117,7 +117,9 @@ def test_zh_renders_last_frame(tmp_path):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    return [m.text for m in group.get_family() if isinstance(m, Text)]
+    from cnnanim.mobjects import NumberText
+
+    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
