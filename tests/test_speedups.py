@@ -1,0 +1,137 @@
+"""Speed helpers change how fast frames are made, never what they show (cnnanim.speedups)."""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from manim import DOWN, Text, VGroup, tempconfig
+from manim.camera.camera import Camera
+
+from cnnanim import speedups
+from cnnanim.mobjects import MONO, FeatureMap, NumberGrid, NumberText, number
+
+
+def _family_state(m):
+    out = []
+    for x in m.get_family():
+        out.append((type(x).__name__, np.round(np.asarray(x.points), 9).tobytes(),
+                    np.asarray(getattr(x, "fill_rgbas", [])).tobytes(),
+                    np.asarray(getattr(x, "stroke_rgbas", [])).tobytes(),
+                    getattr(x, "stroke_width", None)))
+    return out
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Text("Σ 0.53 conv_1_1", font_size=24),
+    lambda: NumberGrid(np.array([[0.5, -1.25], [3.0, 0.0]]), scale="activation"),
+    lambda: FeatureMap(np.linspace(-1, 1, 36).reshape(6, 6), height=1.0),
+])
+def test_fast_copy_equals_manim_copy(make):
+    mob = make()
+    speedups.uninstall_fast_copy()
+    try:
+        slow = mob.copy()
+    finally:
+        speedups.install_fast_copy()
+    fast = mob.copy()
+    assert _family_state(fast) == _family_state(slow)
+    # a deep copy: nothing with points is shared, and changing the copy leaves the original
+    ids = {id(x) for x in mob.get_family()}
+    assert not ids & {id(x) for x in fast.get_family()}
+    before = _family_state(mob)
+    fast.shift(np.array([1.0, 2.0, 0.0])).set_color("#ff0000")
+    assert _family_state(mob) == before
+
+
+def test_fast_copy_keeps_shared_references_shared():
+    t = Text("abc")
+    speedups.install_fast_copy()
+    c = copy.deepcopy(t)
+    assert c.chars[0] is c[0] and c.chars[0] is not t[0]
+
+
+@pytest.mark.parametrize("size", [14.3, 20, 26])
+@pytest.mark.parametrize("s", ["0.53", "-1.20", "10.00", "7", "-0.08", "123.45", "1e-05"])
+def test_number_text_has_the_outlines_text_draws(s, size):
+    ref = Text(s, font=MONO, font_size=size)
+    pts = np.concatenate([m.points for m in ref.submobjects])
+    n = NumberText(s, size)
+    assert n.text == s
+    assert n.points.shape == pts.shape
+    assert np.abs(n.points - pts).max() < 1e-5  # a pixel at 4K is 0.0037 scene units
+
+
+@pytest.mark.parametrize("quality", ["low_quality", "high_quality"])
+def test_number_text_pixels_match_text(quality):
+    vals = ["0.53", "-1.20", "10.00", "-0.08"]
+    with tempconfig({"quality": quality}):
+        cam = Camera()
+        frames = []
+        for g in (VGroup(*[Text(s, font=MONO, font_size=20, color="#222222") for s in vals]),
+                  VGroup(*[NumberText(s, 20, "#222222") for s in vals])):
+            g.arrange(DOWN)
+            cam.reset()
+            cam.capture_mobjects([g])
+            frames.append(cam.pixel_array.astype(int).copy())
+    diff = np.abs(frames[0] - frames[1])
+    ink = (np.abs(frames[0] - frames[0][0, 0]).max(-1) > 0).sum()
+    assert ink > 500
+    assert diff.max() <= 2  # one fill instead of one per glyph: edge pixels may differ by 2/255
+    assert (diff.max(-1) > 0).sum() < 0.02 * ink
+
+
+def test_number_falls_back_to_text_for_other_strings():
+    assert isinstance(number(0.25), NumberText)
+    assert isinstance(number(float("nan")), Text)
+    with pytest.raises(ValueError):
+        NumberText("1,5")
+
+
+def test_text_memo_returns_independent_copies():
+    a = speedups.text("hello", font_size=20)
+    b = speedups.text("hello", font_size=20)
+    assert a is not b and _family_state(a) == _family_state(b)
+    a.set_color("#ff0000")
+    assert _family_state(speedups.text("hello", font_size=20)) == _family_state(b)
+
+
+def _encode(encoder_cls, path, frames):
+    from manim._config.video_encoder import VideoEncoderSpec
+
+    spec = VideoEncoderSpec(container_format="mp4", codec="libx264", pixel_format="yuv420p",
+                            width=64, height=48, frame_rate=Fraction(15),
+                            options=(("crf", "23"),))
+    enc = encoder_cls(target=path, spec=spec)
+    for px, repeat in frames:
+        enc.write_frame(px, repeat=repeat)
+    enc.finish()
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.video[0]) if p.size]
+
+
+def test_repeat_encoder_writes_the_same_stream(tmp_path):
+    from manim.scene.video_segment_encoder import VideoSegmentEncoder
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for repeat in (1, 7, 1, 1, 12, 3):
+        px = rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)
+        px[..., 3] = 255
+        frames.append((px, repeat))
+    stock = _encode(VideoSegmentEncoder, tmp_path / "a.mp4", frames)
+    quick = _encode(speedups.RepeatEncoder, tmp_path / "b.mp4", frames)
+    assert len(stock) == sum(r for _, r in frames)
+    assert quick == stock
+
+
+def test_scenes_use_the_quick_writer():
+    from scenes.input_layer import InputLayer
+
+    with tempconfig({"quality": "low_quality", "dry_run": False}):
+        scene = InputLayer()
+    assert isinstance(scene.renderer.file_writer, speedups.QuickFileWriter)
+    assert scene.renderer.file_writer.settings.max_inflight_encoders >= 3
