@@ -23,8 +23,9 @@ import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import Callable, ClassVar, Iterator
 
+import numpy as np
 from manim import UP, Scene, config
 
 from cnnanim import colors
@@ -143,6 +144,8 @@ class CnnScene(Scene):
     #: Draw each caption once into an image that the BoxCamera copies on every frame (identical
     #: pixels, far faster than filling ~100 glyphs per frame); False: draw the vector caption.
     raster_captions: ClassVar[bool] = True
+    #: Play plain FadeIn/FadeOut as fading pictures (BoxCamera only; see get_picture_fades).
+    picture_fades: ClassVar[bool] = True
     #: Quicker mobject copies and frame encoding (same pixels and bytes; see cnnanim.speedups).
     speedups: ClassVar[bool] = True
     #: Segments that may still be encoding while the next animation renders (Manim's default 1
@@ -298,6 +301,62 @@ class CnnScene(Scene):
         image = rasterize_band(caption, camera, bottom + CAPTION_BAND, bottom)
         image.caption = caption  # the vector caption it shows (text, band)
         return image
+
+    def play(self, *animations, **kwargs) -> None:
+        """Manim's ``play``; plain fades are played as fading pictures (see :meth:`get_picture_fades`)."""
+        animations, finish = self.get_picture_fades(animations)
+        super().play(*animations, **kwargs)
+        finish()
+
+    def get_picture_fades(self, animations) -> tuple[list, Callable[[], None]]:
+        """Swap each plain ``FadeIn(m)``/``FadeOut(m)`` in ``animations`` for a fading picture.
+
+        With the :class:`~cnnanim.camera.BoxCamera`, ``m`` is drawn once into an image on the
+        camera's pixel grid and the image's opacity is animated with the fade's own run time
+        and rate function: a frame composites one image instead of filling every glyph of
+        ``m`` again. Fades with a shift, a scale, a lag or updaters stay as they are. Returns
+        the animations to play and a function to call after playing, which puts ``m`` itself
+        where its picture was (so the scene holds the same mobjects as after a plain fade).
+        """
+        from manim import FadeIn, FadeOut
+
+        from cnnanim.camera import BoxCamera, FadePicture, rasterize
+
+        camera = getattr(getattr(self, "renderer", None), "camera", None)
+        if not type(self).picture_fades or not isinstance(camera, BoxCamera):
+            return list(animations), lambda: None
+        targets = [getattr(a, "mobject", None) for a in animations]
+        out, swaps = [], []
+        for a, m in zip(animations, targets):
+            plain = (type(a) in (FadeIn, FadeOut) and not a.point_target
+                     and not np.any(a.shift_vector) and a.scale_factor == 1
+                     and a.lag_ratio == 0 and sum(t is m for t in targets) == 1
+                     and not m.get_family_updaters())
+            pic = rasterize(m, camera) if plain else None
+            if pic is None:
+                out.append(a)
+                continue
+            fade_in = type(a) is FadeIn
+            if not fade_in:
+                if m in self.mobjects:
+                    self.replace(m, pic)  # the picture fades where m was drawn
+                # m's whole family leaves the scene, also members added inside other groups
+                # (a plain FadeOut only turns them transparent and keeps drawing them)
+                for name in ("mobjects", "foreground_mobjects"):
+                    self.restructure_mobjects([m], name, extract_families=True)
+            out.append(FadePicture(pic, 0.0 if fade_in else 1.0, 1.0 if fade_in else 0.0,
+                                   run_time=a.run_time, rate_func=a.rate_func))
+            if fade_in:
+                swaps.append((pic, m))
+
+        def finish() -> None:
+            for pic, m in swaps:
+                if pic in self.mobjects:
+                    self.replace(pic, m)
+                else:
+                    self.add(m)
+
+        return out, finish
 
     def tear_down(self) -> None:
         """Pad the soundtrack with silence to the end of the video (same stream lengths)."""
