@@ -63,19 +63,20 @@ def trace_cache_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _cached_trace(image: str | None, image_digest: str, weights: str | None,
-                  weights_digest: str) -> ActivationTrace:
+                  weights_digest: str, preset: str = "explainer") -> ActivationTrace:
     """Trace from the disk cache when the photo's, the weights' and the code's bytes all match;
     otherwise run the model (torch) and store the result. A render never sees a stale trace."""
     from cnnanim.trace import trace_image
 
-    key = hashlib.sha256(f"{image_digest}|{weights_digest}|{_code_digest()}".encode()).hexdigest()
+    key = hashlib.sha256(
+        f"{image_digest}|{weights_digest}|{preset}|{_code_digest()}".encode()).hexdigest()
     path = trace_cache_dir() / f"{key[:40]}.npz"
     if path.is_file():
         try:
             return ActivationTrace.load(path)
         except CnnanimError:
             pass  # unreadable cache entry: trace again and overwrite it
-    t = trace_image(image, weights)
+    t = trace_image(image, weights, preset=preset)
     try:
         t.save(path)
     except (CnnanimError, OSError):
@@ -84,22 +85,25 @@ def _cached_trace(image: str | None, image_digest: str, weights: str | None,
 
 
 def get_trace(image: str | os.PathLike | None = None,
-              weights: str | os.PathLike | None = None) -> ActivationTrace:
-    """The trace of ``image`` through ``weights``, cached in this process by file contents.
+              weights: str | os.PathLike | None = None,
+              preset: str = "explainer", use_env: bool = True) -> ActivationTrace:
+    """The trace of ``image`` through ``weights``, cached by file contents (in this process,
+    and on disk: see :func:`trace_cache_dir`).
 
-    None means ``$CNNANIM_IMAGE`` / ``$CNNANIM_WEIGHTS`` if set, else the bundled photo and the
-    shipped weights.
+    None means ``$CNNANIM_IMAGE`` / ``$CNNANIM_WEIGHTS`` if set (and ``use_env``), else the
+    bundled photo and the shipped weights of ``preset``.
     """
-    image = image if image is not None else (os.environ.get("CNNANIM_IMAGE") or None)
-    weights = weights if weights is not None else (os.environ.get("CNNANIM_WEIGHTS") or None)
+    if use_env:
+        image = image if image is not None else (os.environ.get("CNNANIM_IMAGE") or None)
+        weights = weights if weights is not None else (os.environ.get("CNNANIM_WEIGHTS") or None)
     img = str(image) if image is not None else None
     w = str(weights) if weights is not None else None
     from cnnanim.images import SAMPLE_IMAGE
     from cnnanim.weights import DEFAULT_WEIGHTS
 
     img_digest = file_digest(img if img is not None else SAMPLE_IMAGE)
-    w_digest = file_digest(w if w is not None else DEFAULT_WEIGHTS["explainer"])
-    return _cached_trace(img, img_digest, w, w_digest)
+    w_digest = file_digest(w if w is not None else DEFAULT_WEIGHTS[preset])
+    return _cached_trace(img, img_digest, w, w_digest, preset)
 
 
 class CnnScene(Scene):

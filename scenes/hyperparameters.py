@@ -824,19 +824,8 @@ def get_seed_trace(weights: str | None = None):
     return _seed_trace(weights)
 
 
-_SEED_CACHE: dict = {}
-
-
 def _seed_trace(weights):
-    from cnnanim.images import load_image
-    from cnnanim.scene import file_digest
-    from cnnanim.trace import trace
-    from cnnanim.weights import DEFAULT_WEIGHTS, load_model
+    from cnnanim.scene import get_trace
 
-    path = weights or DEFAULT_WEIGHTS["seed"]
-    key = (str(path), file_digest(path))
-    if key not in _SEED_CACHE:
-        model, info = load_model(weights, preset="seed")
-        _SEED_CACHE[key] = trace(model, load_image(None, info.preset), class_names=info.class_names,
-                                 preset=info.preset)
-    return _SEED_CACHE[key]
+    # the bundled photo as the seed preset reads it; cached like every trace (never stale)
+    return get_trace(None, weights, preset="seed", use_env=False)
