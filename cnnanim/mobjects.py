@@ -15,6 +15,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Rectangle, Square
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim import colors
+from cnnanim.speedups import CachedText
 from cnnanim.speedups import text as cached_text
 
 #: Fonts (Debian: fonts-dejavu-core, fonts-noto-cjk). Chinese needs a CJK font.
@@ -270,7 +271,7 @@ class Caption(VGroup):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         wrapped = wrap_text(text, lang)
-        self.text = Text(wrapped, font=font_for(lang), font_size=font_size, color=colors.INK,
+        self.text = CachedText(wrapped, font=font_for(lang), font_size=font_size, color=colors.INK,
                          line_spacing=0.8)
         max_w = frame_width - 1.0
         if self.text.width > max_w:

@@ -29,3 +29,10 @@ def media_dir() -> Path:
     """Default output folder (``$CNNANIM_MEDIA`` overrides): ``media/`` in the current folder."""
     env = os.environ.get("CNNANIM_MEDIA")
     return Path(env) if env else Path.cwd() / "media"
+
+
+def cache_dir(kind: str) -> Path:
+    """A folder of the on-disk cache (``$CNNANIM_CACHE`` overrides ~/.cache/cnnanim)."""
+    env = os.environ.get("CNNANIM_CACHE")
+    base = Path(env) if env else Path.home() / ".cache" / "cnnanim"
+    return base / kind

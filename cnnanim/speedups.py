@@ -4,7 +4,9 @@
   families at the start of every Transform and FadeIn; the generic :func:`copy.deepcopy` walk
   over every attribute was the largest single cost of the number-heavy scenes).
 - :func:`text`: ``Text`` built once per (string, font, size, colour, weight) in a process and
-  copied afterwards (building one parses Pango's SVG output: about 25 ms a label).
+  copied afterwards (building one parses Pango's SVG output: about 25 ms a label), and
+  :class:`CachedText`/:class:`CachedMarkupText`, whose glyph outlines are cached on disk, keyed
+  by the bytes of Pango's SVG (a caption: 0.7 s to parse, 0.05 s to read back).
 - :class:`QuickFileWriter`: Manim's file writer whose segment encoder converts a repeated frame
   (a ``wait``) from RGBA to YUV once instead of once per frame, and which keeps a few segments
   encoding while the next animation renders. The encoded bytes are the same.
@@ -83,12 +85,13 @@ def uninstall_fast_copy() -> None:
     Mobject.__deepcopy__ = _manim_deepcopy  # type: ignore[method-assign]
 
 
-_TEXTS: dict[tuple, Text] = {}
+_TEXTS: dict[tuple, Text] = {}  # filled by text(); see below
 _TEXTS_MAX = 4096
 
 
 def text(s: str, **kwargs: Any) -> Text:
-    """``Text(s, **kwargs)``, built once per process for the same arguments, then copied.
+    """``Text(s, **kwargs)`` (a :class:`CachedText`), built once per process for the same
+    arguments, then copied.
 
     Only hashable keyword values are memoised (font, font_size, color, weight, ...); anything
     else builds a fresh ``Text``.
@@ -98,12 +101,12 @@ def text(s: str, **kwargs: Any) -> Text:
                                for k, v in kwargs.items())))
         hash(key)
     except TypeError:
-        return Text(s, **kwargs)
+        return CachedText(s, **kwargs)
     template = _TEXTS.get(key)
     if template is None:
         if len(_TEXTS) >= _TEXTS_MAX:
             _TEXTS.clear()
-        template = _TEXTS[key] = Text(s, **kwargs)
+        template = _TEXTS[key] = CachedText(s, **kwargs)
     return template.copy()
 
 
@@ -138,3 +141,109 @@ class QuickFileWriter(SceneFileWriter):
         if self.video_encoder is None:
             return super()._create_segment_encoder(target)
         return RepeatEncoder(target=target, spec=self.video_encoder)
+
+
+# -- text outlines, cached on disk --------------------------------------------------------------
+_STYLE_ARRAYS = ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas", "sheen_direction")
+_STYLE_SCALARS = ("stroke_width", "background_stroke_width")
+
+
+def text_cache_dir():
+    """Where text outlines are cached (``$CNNANIM_TEXT_CACHE``, else ~/.cache/cnnanim/text)."""
+    import os
+    from pathlib import Path
+
+    from cnnanim.paths import cache_dir
+
+    env = os.environ.get("CNNANIM_TEXT_CACHE")
+    return Path(env) if env else cache_dir("text")
+
+
+class _SvgOutlineCache:
+    """Mixin for Manim's ``Text``/``MarkupText``: the glyph outlines parsed from Pango's SVG are
+    stored on disk, keyed by the SVG's bytes and the settings applied to it, so the same text
+    (same font, size, colour, words) later costs a file read instead of an SVG parse (about
+    0.7 s for a caption). A changed font or text gives other SVG bytes, hence another key."""
+
+    def init_svg_mobject(self, use_svg_cache: bool):  # noqa: D102
+        import hashlib
+
+        import manim
+
+        try:
+            svg = self.get_file_path().read_bytes()
+        except (OSError, ValueError):
+            return super().init_svg_mobject(use_svg_cache)
+        h = hashlib.sha256(svg)
+        h.update(repr((type(self).__mro__[2].__name__, self.svg_default, self.path_string_config,
+                       manim.__version__, 3)).encode())
+        path = text_cache_dir() / f"{h.hexdigest()[:40]}.npz"
+        if self._load_outlines(path):
+            return self
+        result = super().init_svg_mobject(use_svg_cache)
+        self._save_outlines(path)
+        return result
+
+    def _load_outlines(self, path) -> bool:
+        from manim import VMobject
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+            glyphs = []
+            for i in range(int(data["n"])):
+                g = VMobject()
+                g.points = data[f"p{i}"]
+                for name in _STYLE_ARRAYS:
+                    setattr(g, name, data[f"{name}{i}"])
+                for j, name in enumerate(_STYLE_SCALARS):
+                    setattr(g, name, float(data[f"scalars{i}"][j]))
+                glyphs.append(g)
+            root_sheen = data["root_sheen"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return False  # missing or unreadable entry: parse the SVG again
+        self.add(*glyphs)
+        self.sheen_direction = root_sheen  # as flipping the parsed SVG left it
+        self.id_to_vgroup_dict = {}
+        return True
+
+    def _save_outlines(self, path) -> None:
+        from cnnanim.weights import atomic_write_bytes
+
+        if any(m.submobjects for m in self.submobjects):
+            return  # nested groups: only flat glyph lists are cached
+        arrays = {"n": np.array(len(self.submobjects)),
+                  "root_sheen": np.asarray(self.sheen_direction)}
+        for i, g in enumerate(self.submobjects):
+            arrays[f"p{i}"] = np.asarray(g.points)
+            for name in _STYLE_ARRAYS:
+                arrays[f"{name}{i}"] = np.asarray(getattr(g, name))
+            arrays[f"scalars{i}"] = np.array([float(getattr(g, n)) for n in _STYLE_SCALARS])
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        try:
+            atomic_write_bytes(path, buf.getvalue())
+        except Exception:  # noqa: BLE001 - a read-only cache only costs speed
+            pass
+
+
+class CachedText(_SvgOutlineCache, Text):
+    """``Text`` whose glyph outlines come from the on-disk cache when present."""
+
+
+def _markup_class():
+    from manim import MarkupText
+
+    class CachedMarkupText(_SvgOutlineCache, MarkupText):
+        """``MarkupText`` whose glyph outlines come from the on-disk cache when present."""
+
+    return CachedMarkupText
+
+
+CachedMarkupText = _markup_class()
+
+
+#: :func:`text` under the name the scenes use.
+cached_text = text

@@ -26,6 +26,7 @@ from cnnanim import colors, maths
 from cnnanim.errors import CnnanimError
 from cnnanim.maths import ConvWindow
 from cnnanim.mobjects import FeatureMap, NumberGrid, fmt, kernel_glyph, label, number
+from cnnanim.speedups import cached_text
 from cnnanim.scene import CnnScene
 
 TINTS = ("red", "green", "blue")
@@ -384,7 +385,7 @@ class ConvElastic(ConvScene):
             self.play(*[FadeOut(box) for box in boxes], run_time=b.part(0.1))
 
         plus = VGroup(Circle(radius=0.32, color=colors.INK, stroke_width=3),
-                      Text("+", font_size=40, color=colors.INK))
+                      cached_text("+", font_size=40, color=colors.INK))
         mid_y = (rows[0].get_top()[1] + rows[-1].get_bottom()[1]) / 2
         plus.move_to([0.75, mid_y, 0])
         plus_label = self.text("sum_of", SMALL, n=d.n_in).next_to(plus, DOWN, buff=0.12)

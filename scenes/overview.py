@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Group, Line, MarkupText,
+from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Group, Line,
                    Rectangle, VGroup, VMobject, Write)
 
 from cnnanim import colors
 from cnnanim.mobjects import FeatureMap, fmt, font_for, label
+from cnnanim.speedups import CachedMarkupText
 from cnnanim.scene import CnnScene
 
 #: Input channel tints (a greyscale input has one plain channel).
@@ -263,7 +264,7 @@ class Overview(CnnScene):
         d = self.data
         pct = f"{fmt(100 * float(d.probabilities[d.top]), 1)}%"
         head = "prediction:" if self.lang == "en" else "预测："
-        g = MarkupText(f'{head} <b><span foreground="{colors.LOGIT}">{escape(d.top_name)}</span></b> '
+        g = CachedMarkupText(f'{head} <b><span foreground="{colors.LOGIT}">{escape(d.top_name)}</span></b> '
                        f'<span foreground="{colors.LOGIT}">{pct}</span>',
                        font=font_for(self.lang), font_size=22, color=colors.INK)
         g.move_to([6.75 - g.width / 2, 3.42, 0])

@@ -17,6 +17,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, GrowFromEdge,
 
 from cnnanim import colors, maths
 from cnnanim.mobjects import FONT, MONO, fmt, label
+from cnnanim.speedups import CachedMarkupText, cached_text
 from cnnanim.scene import CnnScene
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -135,7 +136,7 @@ def on_row(text: Text, y: float) -> Text:
 
 def markup(text: str, size: float = 26, color: str = colors.INK) -> MarkupText:
     """A formula piece with <sup>/<sub> markup."""
-    return MarkupText(text, font=FONT, font_size=size, color=color)
+    return CachedMarkupText(text, font=FONT, font_size=size, color=color)
 
 
 def fraction(num, den, color: str = colors.INK) -> VGroup:
@@ -225,7 +226,7 @@ class Softmax(CnnScene):
             box = Rectangle(width=CELL_W, height=CELL_H, stroke_color=colors.INK, stroke_width=1,
                             fill_color=colors.rgb_to_hex(rgb[i]), fill_opacity=1)
             box.move_to([LOGIT_X, self.row_y(i), 0])
-            num = Text(fmt(z, 2), font=MONO, font_size=20, color=colors.text_color_for(rgb[i]))
+            num = cached_text(fmt(z, 2), font=MONO, font_size=20, color=colors.text_color_for(rgb[i]))
             num.move_to(box)
             cells.add(VGroup(box, num))
         return cells
@@ -234,7 +235,7 @@ class Softmax(CnnScene):
         """e to the power of each logit, as numbers."""
         out = VGroup()
         for i, e in enumerate(self.data.exps):
-            t = Text(fmt_exp(e), font=MONO, font_size=20, color=colors.INK)
+            t = cached_text(fmt_exp(e), font=MONO, font_size=20, color=colors.INK)
             t.move_to([EXP_X, self.row_y(i), 0])
             out.add(t)
         return out
@@ -279,7 +280,7 @@ class Softmax(CnnScene):
             bar.move_to([left + length / 2, y, 0])
             base = Line([left, y - 0.19, 0], [left, y + 0.19, 0], stroke_width=1.5,
                         color=colors.INK)
-            val = Text(fmt(v, decimals), font=MONO, font_size=18, color=colors.INK)
+            val = cached_text(fmt(v, decimals), font=MONO, font_size=18, color=colors.INK)
             val.move_to([left + BAR_MAX + 0.12 + val.width / 2, y, 0])
             out.add(VGroup(bar, base, val))
         return out

@@ -135,3 +135,50 @@ def test_scenes_use_the_quick_writer():
         scene = InputLayer()
     assert isinstance(scene.renderer.file_writer, speedups.QuickFileWriter)
     assert scene.renderer.file_writer.settings.max_inflight_encoders >= 3
+
+
+def _glyph_state(t):
+    return [(np.asarray(g.points).tobytes(), g.fill_rgbas.tobytes(), g.stroke_rgbas.tobytes(),
+             g.background_stroke_rgbas.tobytes(), float(g.stroke_width),
+             np.asarray(g.sheen_direction).round(9).tobytes()) for g in t.get_family()]
+
+
+@pytest.mark.parametrize("kind", ["text", "markup"])
+def test_cached_text_matches_manim_text_from_disk(tmp_path, monkeypatch, kind):
+    from manim import MarkupText
+
+    monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(tmp_path / "cache"))
+    s = "Σ 0.53 + bias: 卷积" if kind == "text" else 'sum <b>0.53</b> <span foreground="#ff0000">x</span>'
+    cls, ref_cls = ((speedups.CachedText, Text) if kind == "text"
+                    else (speedups.CachedMarkupText, MarkupText))
+    with tempconfig({"media_dir": str(tmp_path / "media")}):
+        ref = ref_cls(s, font="Noto Sans CJK SC", font_size=22, color="#333333")
+        first = cls(s, font="Noto Sans CJK SC", font_size=22, color="#333333")  # parses, stores
+        assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+        second = cls(s, font="Noto Sans CJK SC", font_size=22, color="#333333")  # from disk
+    assert isinstance(second, ref_cls)
+    assert _glyph_state(first) == _glyph_state(ref)
+    assert _glyph_state(second) == _glyph_state(ref)
+    assert second.text == ref.text and second.height == ref.height
+
+
+def test_text_cache_other_words_other_entry_and_bad_files_ignored(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(cache))
+    with tempconfig({"media_dir": str(tmp_path / "media")}):
+        speedups.CachedText("one", font_size=20)
+        speedups.CachedText("two", font_size=20)
+        assert len(list(cache.glob("*.npz"))) == 2
+        for f in cache.glob("*.npz"):
+            f.write_bytes(b"not an npz")
+        t = speedups.CachedText("one", font_size=20)  # unreadable entry: parse again
+        assert _glyph_state(t) == _glyph_state(Text("one", font_size=20))
+
+
+def test_text_cache_read_only_folder_still_draws(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(blocker / "cache"))  # cannot be created
+    with tempconfig({"media_dir": str(tmp_path / "media")}):
+        t = speedups.CachedText("hello", font_size=20)
+    assert len(t.submobjects) == 5
