@@ -44,8 +44,8 @@ def _glyphs(size: float, color: str) -> tuple[dict[str, np.ndarray], float, VMob
     """Outlines of :data:`NUMBER_CHARS` in the monospace font at ``size``: each glyph's points
     relative to its own character slot, the advance between slots, and a glyph to take the
     style from. Two Pango layouts per size and colour, instead of one per number."""
-    ref = Text(NUMBER_CHARS, font=MONO, font_size=size, color=color)
-    two = Text("00", font=MONO, font_size=size, color=color)
+    ref = CachedText(NUMBER_CHARS, font=MONO, font_size=size, color=color)
+    two = CachedText("00", font=MONO, font_size=size, color=color)
     if len(ref.submobjects) != len(NUMBER_CHARS) or len(two.submobjects) != 2:
         raise RuntimeError(f"font {MONO!r} did not give one outline per digit")
     advance = float(two[1].get_center()[0] - two[0].get_center()[0])

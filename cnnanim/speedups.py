@@ -176,7 +176,7 @@ class _SvgOutlineCache:
             return super().init_svg_mobject(use_svg_cache)
         h = hashlib.sha256(svg)
         h.update(repr((type(self).__mro__[2].__name__, self.svg_default, self.path_string_config,
-                       manim.__version__, 3)).encode())
+                       manim.__version__, 4)).encode())
         path = text_cache_dir() / f"{h.hexdigest()[:40]}.npz"
         if self._load_outlines(path):
             return self
@@ -190,14 +190,20 @@ class _SvgOutlineCache:
         try:
             with np.load(path, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
+            splits = {name: np.cumsum(data[f"{name}_n"])[:-1]
+                      for name in ("points", *_STYLE_ARRAYS)}
+            parts = {name: np.split(data[name], splits[name]) for name in splits}
+            n = len(data["points_n"])
+            scalars = data["scalars"].reshape(n, len(_STYLE_SCALARS))
             glyphs = []
-            for i in range(int(data["n"])):
+            for i in range(n):
                 g = VMobject()
-                g.points = data[f"p{i}"]
+                g.points = parts["points"][i]
                 for name in _STYLE_ARRAYS:
-                    setattr(g, name, data[f"{name}{i}"])
+                    value = parts[name][i]
+                    setattr(g, name, value[0] if name == "sheen_direction" else value)
                 for j, name in enumerate(_STYLE_SCALARS):
-                    setattr(g, name, float(data[f"scalars{i}"][j]))
+                    setattr(g, name, float(scalars[i, j]))
                 glyphs.append(g)
             root_sheen = data["root_sheen"]
         except (OSError, ValueError, KeyError, IndexError, TypeError):
@@ -208,19 +214,21 @@ class _SvgOutlineCache:
         return True
 
     def _save_outlines(self, path) -> None:
-        from cnnanim.weights import atomic_write_bytes
-
-        if any(m.submobjects for m in self.submobjects):
-            return  # nested groups: only flat glyph lists are cached
-        arrays = {"n": np.array(len(self.submobjects)),
-                  "root_sheen": np.asarray(self.sheen_direction)}
-        for i, g in enumerate(self.submobjects):
-            arrays[f"p{i}"] = np.asarray(g.points)
-            for name in _STYLE_ARRAYS:
-                arrays[f"{name}{i}"] = np.asarray(getattr(g, name))
-            arrays[f"scalars{i}"] = np.array([float(getattr(g, n)) for n in _STYLE_SCALARS])
         import io
 
+        from cnnanim.weights import atomic_write_bytes
+
+        glyphs = self.submobjects
+        if not glyphs or any(m.submobjects for m in glyphs):
+            return  # nested groups: only flat glyph lists are cached
+        arrays = {"root_sheen": np.asarray(self.sheen_direction, dtype=np.float64),
+                  "scalars": np.array([[float(getattr(g, n)) for n in _STYLE_SCALARS]
+                                       for g in glyphs], dtype=np.float64)}
+        for name in ("points", *_STYLE_ARRAYS):
+            items = [np.asarray(getattr(g, name), dtype=np.float64).reshape(-1, 3 if name in
+                     ("points", "sheen_direction") else 4) for g in glyphs]
+            arrays[name] = np.concatenate(items)
+            arrays[f"{name}_n"] = np.array([len(a) for a in items])
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         try:

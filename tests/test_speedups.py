@@ -140,7 +140,8 @@ def test_scenes_use_the_quick_writer():
 def _glyph_state(t):
     return [(np.asarray(g.points).tobytes(), g.fill_rgbas.tobytes(), g.stroke_rgbas.tobytes(),
              g.background_stroke_rgbas.tobytes(), float(g.stroke_width),
-             np.asarray(g.sheen_direction).round(9).tobytes()) for g in t.get_family()]
+             np.asarray(g.sheen_direction).shape, np.asarray(g.sheen_direction).round(9).tobytes())
+            for g in t.get_family()]
 
 
 @pytest.mark.parametrize("kind", ["text", "markup"])
