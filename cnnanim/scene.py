@@ -313,16 +313,20 @@ class CnnScene(Scene):
         finish()
 
     def get_picture_fades(self, animations) -> tuple[list, Callable[[], None]]:
-        """Swap each plain ``FadeIn(m)``/``FadeOut(m)`` in ``animations`` for a fading picture.
+        """Swap plain fades and grows in ``animations`` for animated pictures.
 
-        With the :class:`~cnnanim.camera.BoxCamera`, ``m`` is drawn once into an image on the
-        camera's pixel grid and the image's opacity is animated with the fade's own run time
-        and rate function: a frame composites one image instead of filling every glyph of
-        ``m`` again. Fades with a shift, a scale, a lag or updaters stay as they are. Returns
-        the animations to play and a function to call after playing, which puts ``m`` itself
-        where its picture was (so the scene holds the same mobjects as after a plain fade).
+        With the :class:`~cnnanim.camera.BoxCamera`, the mobject ``m`` of a plain
+        ``FadeIn``/``FadeOut`` (no shift, scale or lag) or ``GrowFromPoint``/``GrowFromCenter``/
+        ``GrowFromEdge`` (no point colour) is drawn once into an image on the camera's pixel
+        grid, and the image is faded or grown with the animation's own run time and rate
+        function: a frame composites one image instead of filling every glyph of ``m`` again.
+        Mobjects with updaters, or animated twice in one call, stay as they are. Returns the
+        animations to play and a function to call after playing, which puts ``m`` itself where
+        its picture was (the scene then holds the same mobjects, and the next frame draws the
+        vectors, as after the plain animation).
         """
-        from manim import FadeIn, FadeOut
+        from manim import FadeIn, FadeOut, GrowFromCenter, GrowFromEdge, GrowFromPoint
+        from PIL import Image
 
         from cnnanim.camera import BoxCamera, FadePicture, rasterize
 
@@ -332,26 +336,36 @@ class CnnScene(Scene):
         targets = [getattr(a, "mobject", None) for a in animations]
         out, swaps = [], []
         for a, m in zip(animations, targets):
-            plain = (type(a) in (FadeIn, FadeOut) and not a.point_target
-                     and not np.any(a.shift_vector) and a.scale_factor == 1
-                     and a.lag_ratio == 0 and sum(t is m for t in targets) == 1
-                     and not m.get_family_updaters())
-            pic = rasterize(m, camera) if plain else None
+            kind = type(a)
+            ok = (m is not None and getattr(a, "lag_ratio", 1) == 0
+                  and sum(t is m for t in targets) == 1 and not m.get_family_updaters())
+            if kind in (FadeIn, FadeOut):
+                ok = ok and (not a.point_target and not np.any(a.shift_vector)
+                             and a.scale_factor == 1)
+            elif kind in (GrowFromPoint, GrowFromCenter, GrowFromEdge):
+                ok = ok and not a.point_color
+            else:
+                ok = False
+            pic = rasterize(m, camera) if ok else None
             if pic is None:
                 out.append(a)
                 continue
-            fade_in = type(a) is FadeIn
-            if not fade_in:
+            timing = dict(run_time=a.run_time, rate_func=a.rate_func)
+            if kind is FadeOut:
                 if m in self.mobjects:
                     self.replace(m, pic)  # the picture fades where m was drawn
                 # m's whole family leaves the scene, also members added inside other groups
                 # (a plain FadeOut only turns them transparent and keeps drawing them)
                 for name in ("mobjects", "foreground_mobjects"):
                     self.restructure_mobjects([m], name, extract_families=True)
-            out.append(FadePicture(pic, 0.0 if fade_in else 1.0, 1.0 if fade_in else 0.0,
-                                   run_time=a.run_time, rate_func=a.rate_func))
-            if fade_in:
-                swaps.append((pic, m))
+                out.append(FadePicture(pic, 1.0, 0.0, **timing))
+                continue
+            if kind is FadeIn:
+                out.append(FadePicture(pic, 0.0, 1.0, **timing))
+            else:  # growing: resampled while small, copied 1:1 at full size
+                pic.set_resampling_algorithm(Image.BILINEAR)
+                out.append(GrowFromPoint(pic, a.point, **timing))
+            swaps.append((pic, m))
 
         def finish() -> None:
             for pic, m in swaps:
