@@ -183,3 +183,76 @@ def test_text_cache_read_only_folder_still_draws(tmp_path, monkeypatch):
     with tempconfig({"media_dir": str(tmp_path / "media")}):
         t = speedups.CachedText("hello", font_size=20)
     assert len(t.submobjects) == 5
+
+
+def _fade_scene(picture: bool):
+    from manim import FadeIn, FadeOut, GrowFromCenter, Group, Square
+
+    from cnnanim.scene import CnnScene
+
+    class Fades(CnnScene):
+        picture_fades = picture
+
+        def snap(self):
+            self.wait(1 / 15)  # the first frame drawn after the animation has finished
+            self.frames.append(self.renderer.get_frame().copy())
+
+        def construct(self):
+            grid = NumberGrid(np.array([[0.5, -1.25], [3.0, 0.0]]), scale="activation")
+            other = NumberGrid(np.array([[0.1, 0.2]]), scale="weight").shift(2 * DOWN)
+            sq = Square(0.5, color="#000000").shift(3 * np.array([1.0, 0, 0]))
+            self.frames = []
+            self.add(sq)
+            self.play(FadeIn(Group(*grid.cells[:2], *grid.numbers[:2])), run_time=1)
+            self.snap()
+            self.play(FadeIn(Group(*grid.cells[2:], *grid.numbers[2:])), run_time=1)
+            self.snap()
+            self.play(GrowFromCenter(other), run_time=1)
+            self.snap()
+            self.play(FadeOut(grid), run_time=1)  # grid itself was never added: its members were
+            self.snap()
+            self.grid, self.other, self.sq = grid, other, sq
+
+    return Fades
+
+
+@pytest.mark.parametrize("quality", ["low_quality", "medium_quality"])
+def test_picture_fades_end_like_plain_fades(tmp_path, quality):
+    scenes = {}
+    for picture in (False, True):
+        with tempconfig({"quality": quality, "media_dir": str(tmp_path / str(picture)),
+                         "write_to_movie": False, "disable_caching": True}):
+            s = _fade_scene(picture)()
+            s.render()
+            scenes[picture] = s
+    plain, pic = scenes[False], scenes[True]
+    assert len(plain.frames) == len(pic.frames) == 4
+    for a, b in zip(plain.frames, pic.frames):
+        assert np.array_equal(a, b)
+    assert plain.frames[1].std() > 0 and not np.array_equal(plain.frames[1], plain.frames[3])
+    # afterwards the scene holds the vector mobjects, not pictures
+    fam = pic.get_mobject_family_members()
+    assert pic.other in fam and pic.sq in fam
+    assert not any(hasattr(m, "picture_opacity") for m in pic.mobjects)
+    # a faded-out group leaves the scene entirely (members added inside other groups too)
+    assert not set(map(id, pic.grid.get_family())) & set(map(id, fam))
+
+
+def test_half_faded_picture_looks_like_half_faded_vectors():
+    from cnnanim.camera import BoxCamera, rasterize
+
+    with tempconfig({"quality": "low_quality"}):
+        cam = BoxCamera(background_color="#ffffff")
+        grid = NumberGrid(np.array([[0.5, -1.25], [3.0, 0.0]]), scale="activation")
+        pic = rasterize(grid, cam)
+        pic.picture_opacity = 0.5
+        cam.reset()
+        cam.capture_mobjects([pic])
+        a = cam.pixel_array.astype(int).copy()
+        faded = grid.copy().fade(0.5)
+        cam.reset()
+        cam.capture_mobjects([faded])
+        b = cam.pixel_array.astype(int).copy()
+    ink = np.abs(b - 255).max(-1) > 0
+    assert ink.sum() > 1000
+    assert np.abs(a - b)[ink].mean() < 6  # glyphs over cells blend a little differently
