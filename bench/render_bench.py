@@ -10,6 +10,7 @@ Usage (from the repository root, in the project's virtualenv)::
     python bench/render_bench.py -q l --no-lecture            # every scene at -ql only
     python bench/render_bench.py -q l --scenes input relu --no-lecture --vector-captions
     python bench/render_bench.py -q h --lecture-only --fast --jobs 2
+    python bench/render_bench.py -q l --no-lecture --preview   # also `cnnanim preview` times
 
 Wall time depends on what else runs on the machine (the load average is printed and stored);
 ``cpu/vid`` (CPU seconds of the render per video second) is steadier on a shared machine.
@@ -58,6 +59,10 @@ elif kind == "lecture":
         CnnScene.raster_captions = False
     path = make_lecture(quality=quality, output=out, voice="none", progress=False, fast=fast,
                         jobs=jobs).path
+elif kind == "preview":  # what `cnnanim preview NAME` does: fast encoder, 10 fps, a still
+    from cnnanim.render import render_scene
+    path = render_scene(name, quality=quality, output=out, voice="none", fast=True, fps=10,
+                        still=True).path
 else:
     from cnnanim.render import render_scene
     kw = {"raster_captions": False} if vector else {}
@@ -96,6 +101,8 @@ def main() -> None:
     ap.add_argument("--scenes", nargs="*", help="scene names (default: all)")
     ap.add_argument("--no-lecture", action="store_true", help="skip the whole lecture")
     ap.add_argument("--lecture-only", action="store_true", help="only the floor and the lecture")
+    ap.add_argument("--preview", action="store_true",
+                    help="also time `cnnanim preview` of every scene (-ql, 10 fps, ultrafast)")
     ap.add_argument("--fast", action="store_true", help="use the fast encoder preset")
     ap.add_argument("--jobs", "-j", type=int, default=1,
                     help="processes for the lecture's parts (default 1)")
@@ -117,12 +124,15 @@ def main() -> None:
             floor[q] = m.get("wall_s", float("nan")) / max(m.get("video_s", 10.0), 1e-9)
             rows.append({"what": "empty 10 s (floor)", "quality": q, **m})
         jobs = [("scene", s, q) for q in qualities for s in scenes]
+        if args.preview:
+            jobs += [("preview", s, "l") for s in scenes]
         if not args.no_lecture:
             jobs += [("lecture", "lecture", q) for q in qualities]
         for kind, name, q in jobs:
             print(f"... {name} -q{q}", file=sys.stderr, flush=True)
             m = run(kind, name, q, args.fast, tmp, args.jobs, args.vector_captions)
-            what = f"lecture (-j {args.jobs})" if kind == "lecture" else name
+            what = {"lecture": f"lecture (-j {args.jobs})", "preview": f"preview {name}"}.get(
+                kind, name)
             rows.append({"what": what, "quality": q, **m})
     for r in rows:
         if "error" in r:
@@ -147,7 +157,10 @@ def main() -> None:
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     ok = [r for r in rows if "error" not in r and not r["what"].startswith("empty")]
     for r in ok:
-        if r["quality"] == "l" and not r["what"].startswith("lecture"):
+        if r["what"].startswith("preview"):
+            verdict = "ok" if r["wall_s"] < 10 else "over"
+            print(f"target preview < 10 s wall: {r['what'][8:]:<14} {r['wall_s']:.1f} s {verdict}")
+        elif r["quality"] == "l" and not r["what"].startswith("lecture"):
             verdict = "ok" if r["wall_per_video_s"] <= 0.25 else "over"
             print(f"target -ql <= 0.25 s wall per video s: {r['what']:<14} "
                   f"{r['wall_per_video_s']:.3f} {verdict}")

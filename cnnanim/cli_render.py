@@ -200,9 +200,11 @@ def open_viewer(path) -> bool:
               help="Open the video when on a terminal with a display and a viewer.")
 @click.option("--fast/--no-fast", default=True, show_default=True,
               help="Encode with x264's ultrafast preset (a quick look; bigger file).")
+@click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True,
+              help="Frames per second (fewer frames: a quicker look).")
 def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, output,
-                    open_, fast, **hyper) -> None:
-    """Quick look at SCENE: a fast mp4 plus its final frame as PNG, from one render.
+                    open_, fast, fps, **hyper) -> None:
+    """Quick look at SCENE: a fast mp4 at 10 fps plus its final frame as PNG, one render.
 
     Prints the video, its subtitles and the still. Opens the video only when a viewer
     (xdg-open/open) and a display exist and stdout is a terminal.
@@ -218,7 +220,8 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, 
         raise click.ClickException(f"preview writes an .mp4 (and a .png beside it), got {output}")
     r = render_scene(scene, quality=quality, fmt="mp4", image=image, weights=weights,
                      layer=layer, neuron=neuron, lang=lang, output=output, still=True,
-                     voice=voice, fast=fast, **{k: v for k, v in hyper.items() if v is not None})
+                     voice=voice, fast=fast, fps=fps,
+                     **{k: v for k, v in hyper.items() if v is not None})
     _echo_paths([r])
     if open_:
         open_viewer(r.path)

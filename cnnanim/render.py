@@ -29,6 +29,8 @@ QUALITIES = {"l": "low_quality", "m": "medium_quality", "h": "high_quality",
              "p": "production_quality", "k": "fourk_quality"}
 #: Frame width of each quality (Manim's presets).
 QUALITY_WIDTHS = {"l": 854, "m": 1280, "h": 1920, "p": 2560, "k": 3840}
+#: Frames per second of each quality (Manim's presets).
+QUALITY_FPS = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60}
 FORMATS = ("mp4", "png", "gif")
 
 
@@ -223,7 +225,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                  layer: str | None = None, neuron: int | None = None, lang: str = "en",
                  output: str | os.PathLike | None = None, still: bool = False,
                  gif_width: int | None = None, gif_fps: float | None = None,
-                 dither: bool = False, fast: bool = False, **scene_settings) -> RenderResult:
+                 dither: bool = False, fast: bool = False, fps: float | None = None,
+                 **scene_settings) -> RenderResult:
     """Render scene ``name`` and return the files written.
 
     Parameters
@@ -248,6 +251,9 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     fast : bool
         Encode the video with x264's ``ultrafast`` preset: bigger file, less encoding time
         (default: Manim's usual settings).
+    fps : float, optional
+        Frames per second of the render (default: the quality's own, 15 for ``l``; a GIF is
+        rendered at its own frame rate when that is lower, so no frame is drawn in vain).
     **scene_settings
         Further class attributes for the scene (e.g. hyper-parameters).
     """
@@ -265,6 +271,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
             raise CnnanimError(f"GIF width must be between 16 and 3840 pixels, got {gif_width}")
         if not 1 <= gif_fps <= gifmod.MAX_FPS:
             raise CnnanimError(f"GIF fps must be between 1 and {gifmod.MAX_FPS}, got {gif_fps:g}")
+    if fps is not None and not 1 <= fps <= 120:
+        raise CnnanimError(f"fps must be between 1 and 120, got {fps:g}")
     out = resolve_output(name, fmt, quality, lang, output)
     _check_writable(out)
     settings = dict(image=image, weights=weights, layer=layer, neuron=neuron, lang=lang)
@@ -289,6 +297,10 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                "write_to_movie": fmt == "mp4", "save_last_frame": fmt == "png"}
         if fast:
             cfg["video_encoder_options"] = fast_encoder_options()
+        if fps is None and fmt == "gif" and gif_fps < QUALITY_FPS[quality]:
+            fps = gif_fps
+        if fps is not None:
+            cfg["frame_rate"] = float(fps)
         for logger in ("manim", "av", "libav"):  # e.g. PyAV's "Some options were not used"
             logging.getLogger(logger).setLevel(logging.ERROR)
         with tempconfig(cfg):

@@ -106,6 +106,76 @@ def get_trace(image: str | os.PathLike | None = None,
     return _cached_trace(img, img_digest, w, w_digest, preset)
 
 
+#: Margin (scene units) around boxes: strokes and anti-aliasing reach past the points.
+_BOX_MARGIN = 0.2
+
+
+def _flat_animations(animations) -> list:
+    """Animations with AnimationGroups (Succession, LaggedStart, ...) opened up."""
+    from manim import AnimationGroup
+
+    out = []
+    for a in animations:
+        out.append(a)
+        if isinstance(a, AnimationGroup):
+            out.extend(_flat_animations(a.animations))
+    return out
+
+
+def _box(mobject) -> tuple[float, float, float, float] | None:
+    """(xmin, ymin, xmax, ymax) of a mobject's family points, with a margin (None: no points)."""
+    pts = [np.asarray(m.points)[:, :2] for m in mobject.get_family() if len(m.points)]
+    if not pts:
+        return None
+    p = np.concatenate(pts)
+    lo, hi = p.min(axis=0) - _BOX_MARGIN, p.max(axis=0) + _BOX_MARGIN
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _overlap(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def motion_boxes(animations) -> list | None:
+    """Boxes that hold everything ``animations`` draw at any moment, or None if unknown.
+
+    A Transform (FadeIn/FadeOut, ReplacementTransform, ``.animate``, GrowFromPoint, Indicate,
+    ...) without a path arc moves each point on a straight line between its start and its
+    target, so the boxes of the start, the target and the mobject now hold every frame.
+    Create/Write/Uncreate draw parts of the mobject itself; a Wait or a FadePicture draws
+    the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
+    unknown.
+    """
+    from manim import (AnimationGroup, Create, DrawBorderThenFill, ShowPartial, Transform,
+                       Uncreate, Unwrite, Wait, Write)
+
+    from cnnanim.camera import FadePicture
+
+    boxes = []
+    for a in _flat_animations(animations):
+        if isinstance(a, AnimationGroup):
+            continue
+        if isinstance(a, Wait):
+            continue
+        mobs = [a.mobject]
+        if isinstance(a, Transform):
+            if getattr(a, "path_arc", 0) not in (0, 0.0):
+                return None
+            if not hasattr(a, "starting_mobject") or not hasattr(a, "target_copy"):
+                return None  # not begun yet (inside a Succession): start unknown
+            mobs += [getattr(a, "starting_mobject", None), getattr(a, "target_copy", None),
+                     getattr(a, "target_mobject", None)]
+        elif not isinstance(a, (FadePicture, Create, Write, Uncreate, Unwrite, ShowPartial,
+                                DrawBorderThenFill)):
+            return None
+        for m in mobs:
+            if m is not None:
+                b = _box(m)
+                if b is not None:
+                    boxes.append(b)
+    return boxes
+
+
 class CnnScene(Scene):
     """Base scene: loads the real trace in ``setup()`` and paces ``construct()`` by narration.
 
@@ -150,6 +220,9 @@ class CnnScene(Scene):
     raster_captions: ClassVar[bool] = True
     #: Play plain FadeIn/FadeOut as fading pictures (BoxCamera only; see get_picture_fades).
     picture_fades: ClassVar[bool] = True
+    #: Draw mobjects that are not animated and stay clear of the animations into the static
+    #: frame even when they come later in drawing order (see get_moving_mobjects).
+    static_above: ClassVar[bool] = True
     #: Quicker mobject copies and frame encoding (same pixels and bytes; see cnnanim.speedups).
     speedups: ClassVar[bool] = True
     #: Segments that may still be encoding while the next animation renders (Manim's default 1
@@ -311,6 +384,35 @@ class CnnScene(Scene):
         animations, finish = self.get_picture_fades(animations)
         super().play(*animations, **kwargs)
         finish()
+
+    def get_moving_mobjects(self, *animations) -> list:
+        """Manim's moving mobjects, less those that only lie above a moving one in drawing order.
+
+        Manim redraws, on every frame, every mobject drawn after the first moving one. A
+        mobject that is not animated, has no updater and stays clear of the region the
+        animations can touch (see :func:`motion_boxes`) looks the same whether it is drawn
+        before or after them, so it goes into the static frame, drawn once. When the region is
+        unknown (updaters, custom animations, arcs) Manim's list is kept as it is.
+        """
+        moving = super().get_moving_mobjects(*animations)
+        if not moving or not type(self).static_above:
+            return moving
+        boxes = motion_boxes(animations)
+        if boxes is None or any(m.updaters for m in self.get_mobject_family_members()):
+            return moving
+        animated = set()
+        for a in _flat_animations(animations):
+            animated.update(map(id, a.mobject.get_family()))
+        fg = set(map(id, self.foreground_mobjects))
+        keep = []
+        for m in moving:
+            if id(m) in animated or id(m) in fg:
+                keep.append(m)
+                continue
+            box = _box(m)
+            if box is not None and any(_overlap(box, b) for b in boxes):
+                keep.append(m)
+        return keep
 
     def get_picture_fades(self, animations) -> tuple[list, Callable[[], None]]:
         """Swap plain fades and grows in ``animations`` for animated pictures.
