@@ -147,16 +147,30 @@ def test_default_output_is_media_folder(tmp_path, monkeypatch):
 
 
 # -- preview ----------------------------------------------------------------------------------
-def test_preview_writes_video_and_final_still(preview_run, png_run, out):
+def test_preview_writes_video_and_final_still(preview_run, png_run, mp4_run, out):
     assert preview_run.exit_code == 0, preview_run.output
     paths = stdout_paths(preview_run)
     assert paths == [out / "preview.mp4", out / "preview.srt", out / "preview.png"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
-    _, w, h, _ = video_info(out / "preview.mp4")
+    dur, w, h, fps = video_info(out / "preview.mp4")
     assert (w, h) == (WIDTH, HEIGHT)
+    assert fps == 10  # a quick look: 10 frames a second
+    full, _, _, _ = video_info(out / "input.mp4")
+    assert abs(dur - full) < 0.2  # the whole scene, not a cut
     # the still comes from the same render and shows the same final state as --format png
     assert np.abs(rgb(out / "preview.png") - rgb(out / "still.png")).mean() < 0.5
     assert not leftovers(out)
+
+
+def test_bad_fps_is_one_line(out):
+    r = CliRunner().invoke(main, ["preview", "input", "--fps", "0", "-o", str(out / "x.mp4")])
+    assert r.exit_code == 2 and "fps" in r.output.lower() and "Traceback" not in r.output
+    from cnnanim.errors import CnnanimError
+    from cnnanim.render import render_scene
+
+    with pytest.raises(CnnanimError, match="fps must be between"):
+        render_scene("input", fps=500, output=out / "y.mp4")
+    assert not (out / "y.mp4").exists()
 
 
 def test_preview_never_opens_a_viewer_without_a_terminal(monkeypatch, tmp_path):
