@@ -146,8 +146,10 @@ def motion_boxes(animations) -> list | None:
     the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
     unknown.
     """
-    from manim import (AnimationGroup, Create, DrawBorderThenFill, ShowPartial, Transform,
-                       Uncreate, Unwrite, Wait, Write)
+    from manim import (AnimationGroup, Create, DrawBorderThenFill, ReplacementTransform,
+                       ShowPartial, Transform, Uncreate, Unwrite, Wait, Write)
+    from manim.animation.fading import _Fade
+    from manim.animation.transform import _MethodAnimation
 
     from cnnanim.camera import FadePicture
 
@@ -159,12 +161,17 @@ def motion_boxes(animations) -> list | None:
             continue
         mobs = [a.mobject]
         if isinstance(a, Transform):
-            if getattr(a, "path_arc", 0) not in (0, 0.0):
+            if getattr(a, "path_arc", 0) not in (0, 0.0) or a.path_arc_centers is not None:
                 return None
-            if not hasattr(a, "starting_mobject") or not hasattr(a, "target_copy"):
-                return None  # not begun yet (inside a Succession): start unknown
-            mobs += [getattr(a, "starting_mobject", None), getattr(a, "target_copy", None),
-                     getattr(a, "target_mobject", None)]
+            if hasattr(a, "starting_mobject") and hasattr(a, "target_copy"):
+                mobs += [a.starting_mobject, a.target_copy, a.target_mobject]
+            elif isinstance(a, _Fade):  # a later step of a Succession, not begun yet
+                if a.point_target or np.any(a.shift_vector) or a.scale_factor != 1:
+                    return None
+            elif type(a) in (Transform, ReplacementTransform, _MethodAnimation):
+                mobs.append(a.target_mobject)
+            else:
+                return None
         elif not isinstance(a, (FadePicture, Create, Write, Uncreate, Unwrite, ShowPartial,
                                 DrawBorderThenFill)):
             return None
