@@ -233,7 +233,8 @@ class CnnScene(Scene):
     #: Quicker mobject copies and frame encoding (same pixels and bytes; see cnnanim.speedups).
     speedups: ClassVar[bool] = True
     #: Segments that may still be encoding while the next animation renders (Manim's default 1
-    #: makes every animation wait for its own encoding).
+    #: makes every animation wait for its own encoding); at most 2 at 1080p and 1 above, as
+    #: each encoder holds its own look-ahead frames (memory).
     inflight_encoders: ClassVar[int] = 3
 
     def __init__(self, *args, **kwargs) -> None:
@@ -265,9 +266,14 @@ class CnnScene(Scene):
         renderer = getattr(self, "renderer", None)
         if type(getattr(renderer, "file_writer", None)) is SceneFileWriter:
             settings = self.file_writer_settings
-            if settings.max_inflight_encoders < type(self).inflight_encoders:
-                settings = dataclasses.replace(
-                    settings, max_inflight_encoders=type(self).inflight_encoders)
+            inflight = type(self).inflight_encoders
+            pixels = config.pixel_width * config.pixel_height
+            if pixels > 1920 * 1080:  # each x264 encoder holds its own look-ahead frames
+                inflight = 1
+            elif pixels > 1280 * 720:
+                inflight = min(inflight, 2)
+            if settings.max_inflight_encoders < inflight:
+                settings = dataclasses.replace(settings, max_inflight_encoders=inflight)
                 self.file_writer_settings = settings
             renderer.file_writer = QuickFileWriter(settings)
 
