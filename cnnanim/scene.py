@@ -449,11 +449,14 @@ class CnnScene(Scene):
         if not type(self).picture_fades or not isinstance(camera, BoxCamera):
             return list(animations), lambda: None
         targets = [getattr(a, "mobject", None) for a in animations]
+        on_screen = set(map(id, self.get_mobject_family_members()))
         out, swaps = [], []
         for a, m in zip(animations, targets):
             kind = type(a)
             ok = (m is not None and getattr(a, "lag_ratio", 1) == 0
                   and sum(t is m for t in targets) == 1 and not m.get_family_updaters())
+            if ok and kind is not FadeOut and id(m) in on_screen:
+                ok = False  # fading in what is already shown: Manim's own animation
             if kind in (FadeIn, FadeOut):
                 ok = ok and (not a.point_target and not np.any(a.shift_vector)
                              and a.scale_factor == 1)

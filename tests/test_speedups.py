@@ -313,3 +313,23 @@ def test_static_mobjects_above_animations_give_the_same_frames(tmp_path):
         assert np.array_equal(a, b)
     # the far grid was left out of the redrawn mobjects; the circle in the path was not
     assert quick.moving_counts[0] < stock.moving_counts[0]
+
+
+def test_fading_in_what_is_on_screen_stays_a_plain_fade(tmp_path):
+    from manim import FadeIn, Square
+
+    from cnnanim.scene import CnnScene
+
+    class Again(CnnScene):
+        def construct(self):
+            sq = Square(1.0, color="#000000", fill_opacity=1)
+            self.add(sq)
+            anims, finish = self.get_picture_fades([FadeIn(sq)])
+            self.kinds = [type(a).__name__ for a in anims]
+            finish()
+
+    with tempconfig({"quality": "low_quality", "media_dir": str(tmp_path),
+                     "write_to_movie": False, "disable_caching": True}):
+        s = Again()
+        s.render()
+    assert s.kinds == ["FadeIn"]
