@@ -326,3 +326,20 @@ def test_output_paths_and_formats(tmp_path):
     assert pick_format("png", None) == "png"
     with pytest.raises(CnnanimError, match="does not match"):
         pick_format("mp4", "x.png")
+
+
+def test_scenes_also_render_under_the_manim_command(tmp_path):
+    import subprocess
+    import sys
+
+    from cnnanim.paths import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "manim", "-ql", "--media_dir", str(tmp_path),
+                           "--progress_bar", "none", str(ROOT / "scenes" / "input_layer.py"),
+                           "InputLayer"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    videos = [p for p in tmp_path.rglob("InputLayer.mp4") if "partial_movie_files" not in p.parts]
+    assert len(videos) == 1
+    duration, w, h, fps = video_info(videos[0])
+    assert (w, h, fps) == (WIDTH, HEIGHT, 15) and duration > 10
