@@ -23,7 +23,6 @@ from pathlib import PurePath
 from typing import Any
 
 import numpy as np
-import svgelements
 from manim import Mobject, Text
 from manim.scene.scene_file_writer import SceneFileWriter
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
@@ -33,8 +32,12 @@ from manim.utils.color import ManimColor
 #: value by Manim itself, which shares its array between colours), and the parsed SVG path a
 #: glyph was built from (read once, when the glyph's points are made; copying it was 80 % of
 #: the cost of copying a Text).
+try:  # Manim parses SVG with svgelements (one of its own dependencies)
+    from svgelements import Shape as _SvgShape
+except ImportError:  # pragma: no cover - another SVG parser: copy its objects as usual
+    _SvgShape = ()
 _SHARED = (int, float, complex, str, bytes, bool, type(None), PurePath, enum.Enum, ManimColor,
-           np.generic, type, svgelements.Shape)
+           np.generic, type) + ((_SvgShape,) if _SvgShape else ())
 
 _manim_deepcopy = Mobject.__deepcopy__
 
