@@ -15,8 +15,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Rectangle, Square
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim import colors
-from cnnanim.speedups import CachedText
-from cnnanim.speedups import text as cached_text
+from cnnanim.speedups import CachedText, cached_text
 
 #: Fonts (Debian: fonts-dejavu-core, fonts-noto-cjk). Chinese needs a CJK font.
 FONT = "DejaVu Sans"

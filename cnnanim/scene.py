@@ -57,8 +57,10 @@ def _code_digest() -> str:
 
 def trace_cache_dir() -> Path:
     """Where traces are cached on disk (``$CNNANIM_TRACE_CACHE``, else ~/.cache/cnnanim/traces)."""
+    from cnnanim.paths import cache_dir
+
     env = os.environ.get("CNNANIM_TRACE_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "cnnanim" / "traces"
+    return Path(env) if env else cache_dir("traces")
 
 
 @lru_cache(maxsize=8)
@@ -104,83 +106,6 @@ def get_trace(image: str | os.PathLike | None = None,
     img_digest = file_digest(img if img is not None else SAMPLE_IMAGE)
     w_digest = file_digest(w if w is not None else DEFAULT_WEIGHTS[preset])
     return _cached_trace(img, img_digest, w, w_digest, preset)
-
-
-#: Margin (scene units) around boxes: strokes and anti-aliasing reach past the points.
-_BOX_MARGIN = 0.2
-
-
-def _flat_animations(animations) -> list:
-    """Animations with AnimationGroups (Succession, LaggedStart, ...) opened up."""
-    from manim import AnimationGroup
-
-    out = []
-    for a in animations:
-        out.append(a)
-        if isinstance(a, AnimationGroup):
-            out.extend(_flat_animations(a.animations))
-    return out
-
-
-def _box(mobject) -> tuple[float, float, float, float] | None:
-    """(xmin, ymin, xmax, ymax) of a mobject's family points, with a margin (None: no points)."""
-    pts = [np.asarray(m.points)[:, :2] for m in mobject.get_family() if len(m.points)]
-    if not pts:
-        return None
-    p = np.concatenate(pts)
-    lo, hi = p.min(axis=0) - _BOX_MARGIN, p.max(axis=0) + _BOX_MARGIN
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
-
-
-def _overlap(a, b) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-
-
-def motion_boxes(animations) -> list | None:
-    """Boxes that hold everything ``animations`` draw at any moment, or None if unknown.
-
-    A Transform (FadeIn/FadeOut, ReplacementTransform, ``.animate``, GrowFromPoint, Indicate,
-    ...) without a path arc moves each point on a straight line between its start and its
-    target, so the boxes of the start, the target and the mobject now hold every frame.
-    Create/Write/Uncreate draw parts of the mobject itself; a Wait or a FadePicture draws
-    the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
-    unknown.
-    """
-    from manim import (AnimationGroup, Create, DrawBorderThenFill, ReplacementTransform,
-                       ShowPartial, Transform, Uncreate, Unwrite, Wait, Write)
-    from manim.animation.fading import _Fade
-    from manim.animation.transform import _MethodAnimation
-
-    from cnnanim.camera import FadePicture
-
-    boxes = []
-    for a in _flat_animations(animations):
-        if isinstance(a, AnimationGroup):
-            continue
-        if isinstance(a, Wait):
-            continue
-        mobs = [a.mobject]
-        if isinstance(a, Transform):
-            if getattr(a, "path_arc", 0) not in (0, 0.0) or a.path_arc_centers is not None:
-                return None
-            if hasattr(a, "starting_mobject") and hasattr(a, "target_copy"):
-                mobs += [a.starting_mobject, a.target_copy, a.target_mobject]
-            elif isinstance(a, _Fade):  # a later step of a Succession, not begun yet
-                if a.point_target or np.any(a.shift_vector) or a.scale_factor != 1:
-                    return None
-            elif type(a) in (Transform, ReplacementTransform, _MethodAnimation):
-                mobs.append(a.target_mobject)
-            else:
-                return None
-        elif not isinstance(a, (FadePicture, Create, Write, Uncreate, Unwrite, ShowPartial,
-                                DrawBorderThenFill)):
-            return None
-        for m in mobs:
-            if m is not None:
-                b = _box(m)
-                if b is not None:
-                    boxes.append(b)
-    return boxes
 
 
 class CnnScene(Scene):
@@ -403,10 +328,12 @@ class CnnScene(Scene):
 
         Manim redraws, on every frame, every mobject drawn after the first moving one. A
         mobject that is not animated, has no updater and stays clear of the region the
-        animations can touch (see :func:`motion_boxes`) looks the same whether it is drawn
+        animations can touch (see :func:`cnnanim.speedups.motion_boxes`) looks the same whether it is drawn
         before or after them, so it goes into the static frame, drawn once. When the region is
         unknown (updaters, custom animations, arcs) Manim's list is kept as it is.
         """
+        from cnnanim.speedups import box_of, boxes_overlap, flat_animations, motion_boxes
+
         moving = super().get_moving_mobjects(*animations)
         if not moving or not type(self).static_above:
             return moving
@@ -414,7 +341,7 @@ class CnnScene(Scene):
         if boxes is None or any(m.updaters for m in self.get_mobject_family_members()):
             return moving
         animated = set()
-        for a in _flat_animations(animations):
+        for a in flat_animations(animations):
             animated.update(map(id, a.mobject.get_family()))
         fg = set(map(id, self.foreground_mobjects))
         keep = []
@@ -422,8 +349,8 @@ class CnnScene(Scene):
             if id(m) in animated or id(m) in fg:
                 keep.append(m)
                 continue
-            box = _box(m)
-            if box is not None and any(_overlap(box, b) for b in boxes):
+            box = box_of(m)
+            if box is not None and any(boxes_overlap(box, b) for b in boxes):
                 keep.append(m)
         return keep
 

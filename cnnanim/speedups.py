@@ -3,13 +3,16 @@
 - :func:`install_fast_copy`: a quicker ``Mobject.__deepcopy__`` (Manim copies whole mobject
   families at the start of every Transform and FadeIn; the generic :func:`copy.deepcopy` walk
   over every attribute was the largest single cost of the number-heavy scenes).
-- :func:`text`: ``Text`` built once per (string, font, size, colour, weight) in a process and
+- :func:`cached_text`: ``Text`` built once per (string, font, size, colour, weight) in a process and
   copied afterwards (building one parses Pango's SVG output: about 25 ms a label), and
   :class:`CachedText`/:class:`CachedMarkupText`, whose glyph outlines are cached on disk, keyed
   by the bytes of Pango's SVG (a caption: 0.7 s to parse, 0.05 s to read back).
 - :class:`QuickFileWriter`: Manim's file writer whose segment encoder converts a repeated frame
   (a ``wait``) from RGBA to YUV once instead of once per frame, and which keeps a few segments
   encoding while the next animation renders. The encoded bytes are the same.
+
+- :func:`motion_boxes`: where a set of animations can draw, so that CnnScene can leave
+  mobjects clear of them in the static frame.
 
 Every helper is checked by tests that compare pixels or bytes with Manim's own path.
 """
@@ -23,7 +26,7 @@ from pathlib import PurePath
 from typing import Any
 
 import numpy as np
-from manim import Mobject, Text
+from manim import MarkupText, Mobject, Text
 from manim.scene.scene_file_writer import SceneFileWriter
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 from manim.utils.color import ManimColor
@@ -88,11 +91,11 @@ def uninstall_fast_copy() -> None:
     Mobject.__deepcopy__ = _manim_deepcopy  # type: ignore[method-assign]
 
 
-_TEXTS: dict[tuple, Text] = {}  # filled by text(); see below
+_TEXTS: dict[tuple, Text] = {}  # filled by cached_text()
 _TEXTS_MAX = 4096
 
 
-def text(s: str, **kwargs: Any) -> Text:
+def cached_text(s: str, **kwargs: Any) -> Text:
     """``Text(s, **kwargs)`` (a :class:`CachedText`), built once per process for the same
     arguments, then copied.
 
@@ -244,17 +247,84 @@ class CachedText(_SvgOutlineCache, Text):
     """``Text`` whose glyph outlines come from the on-disk cache when present."""
 
 
-def _markup_class():
-    from manim import MarkupText
-
-    class CachedMarkupText(_SvgOutlineCache, MarkupText):
-        """``MarkupText`` whose glyph outlines come from the on-disk cache when present."""
-
-    return CachedMarkupText
+class CachedMarkupText(_SvgOutlineCache, MarkupText):
+    """``MarkupText`` whose glyph outlines come from the on-disk cache when present."""
 
 
-CachedMarkupText = _markup_class()
+# -- where animations draw (for CnnScene.get_moving_mobjects) ----------------------------------
+#: Margin (scene units) around boxes: strokes and anti-aliasing reach past the points.
+_BOX_MARGIN = 0.2
 
 
-#: :func:`text` under the name the scenes use.
-cached_text = text
+def flat_animations(animations) -> list:
+    """Animations with AnimationGroups (Succession, LaggedStart, ...) opened up."""
+    from manim import AnimationGroup
+
+    out = []
+    for a in animations:
+        out.append(a)
+        if isinstance(a, AnimationGroup):
+            out.extend(flat_animations(a.animations))
+    return out
+
+
+def box_of(mobject) -> tuple[float, float, float, float] | None:
+    """(xmin, ymin, xmax, ymax) of a mobject's family points, with a margin (None: no points)."""
+    pts = [np.asarray(m.points)[:, :2] for m in mobject.get_family() if len(m.points)]
+    if not pts:
+        return None
+    p = np.concatenate(pts)
+    lo, hi = p.min(axis=0) - _BOX_MARGIN, p.max(axis=0) + _BOX_MARGIN
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def boxes_overlap(a, b) -> bool:
+    """Whether two (xmin, ymin, xmax, ymax) boxes meet."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def motion_boxes(animations) -> list | None:
+    """Boxes that hold everything ``animations`` draw at any moment, or None if unknown.
+
+    A Transform (FadeIn/FadeOut, ReplacementTransform, ``.animate``, GrowFromPoint, Indicate,
+    ...) without a path arc moves each point on a straight line between its start and its
+    target, so the boxes of the start, the target and the mobject now hold every frame.
+    Create/Write/Uncreate draw parts of the mobject itself; a Wait or a FadePicture draws
+    the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
+    unknown.
+    """
+    from manim import (AnimationGroup, Create, DrawBorderThenFill, ReplacementTransform,
+                       ShowPartial, Transform, Uncreate, Unwrite, Wait, Write)
+    from manim.animation.fading import _Fade
+    from manim.animation.transform import _MethodAnimation
+
+    from cnnanim.camera import FadePicture
+
+    boxes = []
+    for a in flat_animations(animations):
+        if isinstance(a, AnimationGroup):
+            continue
+        if isinstance(a, Wait):
+            continue
+        mobs = [a.mobject]
+        if isinstance(a, Transform):
+            if getattr(a, "path_arc", 0) not in (0, 0.0) or a.path_arc_centers is not None:
+                return None
+            if hasattr(a, "starting_mobject") and hasattr(a, "target_copy"):
+                mobs += [a.starting_mobject, a.target_copy, a.target_mobject]
+            elif isinstance(a, _Fade):  # a later step of a Succession, not begun yet
+                if a.point_target or np.any(a.shift_vector) or a.scale_factor != 1:
+                    return None
+            elif type(a) in (Transform, ReplacementTransform, _MethodAnimation):
+                mobs.append(a.target_mobject)
+            else:
+                return None
+        elif not isinstance(a, (FadePicture, Create, Write, Uncreate, Unwrite, ShowPartial,
+                                DrawBorderThenFill)):
+            return None
+        for m in mobs:
+            if m is not None:
+                b = box_of(m)
+                if b is not None:
+                    boxes.append(b)
+    return boxes

@@ -820,12 +820,8 @@ class PaddingSeed(CnnScene):
 
 
 def get_seed_trace(weights: str | None = None):
-    """Trace of the bundled photo (as the seed preset reads it) through the seed weights."""
-    return _seed_trace(weights)
-
-
-def _seed_trace(weights):
+    """Trace of the bundled photo (as the seed preset reads it) through the seed weights,
+    cached like every trace (never stale)."""
     from cnnanim.scene import get_trace
 
-    # the bundled photo as the seed preset reads it; cached like every trace (never stale)
     return get_trace(None, weights, preset="seed", use_env=False)

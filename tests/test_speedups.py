@@ -92,11 +92,11 @@ def test_number_falls_back_to_text_for_other_strings():
 
 
 def test_text_memo_returns_independent_copies():
-    a = speedups.text("hello", font_size=20)
-    b = speedups.text("hello", font_size=20)
+    a = speedups.cached_text("hello", font_size=20)
+    b = speedups.cached_text("hello", font_size=20)
     assert a is not b and _family_state(a) == _family_state(b)
     a.set_color("#ff0000")
-    assert _family_state(speedups.text("hello", font_size=20)) == _family_state(b)
+    assert _family_state(speedups.cached_text("hello", font_size=20)) == _family_state(b)
 
 
 def _encode(encoder_cls, path, frames):
