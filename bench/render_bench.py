@@ -47,24 +47,24 @@ if kind == "empty":
            "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR",
            "output_file": "empty"}
     if fast:
-        from cnnanim.render import fast_encoder_options
+        from cnnanim.output.render import fast_encoder_options
         cfg["video_encoder_options"] = fast_encoder_options()
     with tempconfig(cfg):
         Empty().render()
     path = next(p for p in __import__("pathlib").Path(os.path.dirname(out)).rglob("empty.mp4"))
 elif kind == "lecture":
-    from cnnanim.lecture import make_lecture
+    from cnnanim.output.lecture import make_lecture
     if vector:
-        from cnnanim.scene import CnnScene
+        from cnnanim.scenes.base import CnnScene
         CnnScene.raster_captions = False
     path = make_lecture(quality=quality, output=out, voice="none", progress=False, fast=fast,
                         jobs=jobs).path
 elif kind == "preview":  # what `cnnanim preview NAME` does: fast encoder, 10 fps, a still
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
     path = render_scene(name, quality=quality, output=out, voice="none", fast=True, fps=10,
                         still=True).path
 else:
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
     kw = {"raster_captions": False} if vector else {}
     path = render_scene(name, quality=quality, output=out, voice="none", fast=fast, **kw).path
 wall = time.perf_counter() - t0
@@ -112,7 +112,7 @@ def main() -> None:
     args = ap.parse_args()
     qualities = args.quality or ["l", "h"]
 
-    from cnnanim.registry import all_scenes
+    from cnnanim.scenes.registry import all_scenes
 
     scenes = [] if args.lecture_only else (args.scenes or list(all_scenes()))
     rows = []

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnanim.model import TinyVGG
-from cnnanim.presets import PRESETS, get_preset
-from cnnanim.weights import WeightsInfo, save_weights, state_to_numpy
+from cnnanim.network.model import TinyVGG
+from cnnanim.network.presets import PRESETS, get_preset
+from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
 
 PRESET_NAMES = tuple(PRESETS)  # ("explainer", "seed")
 
@@ -106,8 +106,8 @@ def weights_file(tmp_path):
 @pytest.fixture(scope="session")
 def traces():
     """Traces of the bundled sample photo through a seeded model of each preset (computed once)."""
-    from cnnanim.images import load_image
-    from cnnanim.trace import trace
+    from cnnanim.network.images import load_image
+    from cnnanim.network.trace import trace
 
     out = {}
     for name in PRESET_NAMES:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 
-from cnnanim import maths
+from cnnanim.explain import maths
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
 
@@ -103,7 +103,7 @@ def test_cli_render_forwards_hyper_parameters(monkeypatch):
         seen.update(kwargs, names=names)
         return []
 
-    monkeypatch.setattr("cnnanim.render.render_scenes", fake_render_scenes)
+    monkeypatch.setattr("cnnanim.output.render.render_scenes", fake_render_scenes)
     r = CliRunner().invoke(main, ["render", "stride", "--input-size", "7", "--kernel", "3",
                                   "--padding", "0", "--stride", "3"])
     assert r.exit_code == 0, r.output

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cnnanim.cli import main
-from cnnanim.images import load_image
-from cnnanim.presets import get_preset
-from cnnanim.weights import WeightsInfo, save_weights, state_to_numpy
+from cnnanim.network.images import load_image
+from cnnanim.network.presets import get_preset
+from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
 
 from conftest import build_model, png_with_size
 

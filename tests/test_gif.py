@@ -11,7 +11,7 @@ from PIL import Image
 
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
-from cnnanim.gif import FrameSampler, GifFrames, encode_gif, format_size, gif_size
+from cnnanim.output.gif import FrameSampler, GifFrames, encode_gif, format_size, gif_size
 
 
 def gif_structure(data: bytes) -> tuple[bool, list[bool]]:
@@ -81,7 +81,7 @@ def test_durations_are_whole_centiseconds_without_drift(fps):
 
 
 def test_palette_mapper_is_exact_nearest_colour():
-    from cnnanim.gif import PaletteMapper
+    from cnnanim.output.gif import PaletteMapper
 
     rng = np.random.default_rng(1)
     palette = rng.integers(0, 256, (256, 3))
@@ -192,7 +192,7 @@ def test_gif_frames_match_the_renderer(gif_run):
 
 
 def test_render_format_gif_uses_the_same_pipeline(tmp_path, monkeypatch):
-    import cnnanim.gif as gifmod
+    import cnnanim.output.gif as gifmod
 
     calls = []
     real = gifmod.encode_gif
@@ -206,7 +206,7 @@ def test_render_format_gif_uses_the_same_pipeline(tmp_path, monkeypatch):
 
 
 def test_sampler_refuses_absurd_memory(monkeypatch):
-    import cnnanim.gif as gifmod
+    import cnnanim.output.gif as gifmod
 
     monkeypatch.setattr(gifmod, "MAX_FRAME_BYTES", 10_000)
     s = FrameSampler(src_fps=10, fps=10, width=64)

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.images import MAX_PIXELS, SAMPLE_IMAGE, fit_square, load_image
-from cnnanim.presets import get_preset
+from cnnanim.network.images import MAX_PIXELS, SAMPLE_IMAGE, fit_square, load_image
+from cnnanim.network.presets import get_preset
 
 from conftest import png_with_size
 

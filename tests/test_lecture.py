@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from manim import Circle, Create, FadeIn, Square
 
 from cnnanim.cli import main
-from cnnanim.lecture import CHAPTERS, Chapter, Part, join_subtitles, make_lecture, plan
-from cnnanim.narration import check_lang
-from cnnanim.scene import CnnScene
+from cnnanim.output.lecture import CHAPTERS, Chapter, Part, join_subtitles, make_lecture, plan
+from cnnanim.speech.narration import check_lang
+from cnnanim.scenes.base import CnnScene
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +158,7 @@ def test_lecture_bad_weights(tmp_path):
 @pytest.mark.parametrize("remux", [True, False])
 def test_join_parts_remux_or_reencode(tmp_path, monkeypatch, remux):
     """Parts with the same H.264 parameters are re-muxed; otherwise the video is re-encoded."""
-    from cnnanim import lecture
+    from cnnanim.output import lecture
 
     r = lecture.render_part(ShortB, tmp_path / "b.mp4", "l", lang="en", voice="espeak")
     d = lecture.video_duration(r.video)

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.model import TinyVGG
-from cnnanim.presets import (DIGIT_CLASSES, EXPLAINER_CLASSES, PRESETS, STAGE_KIND, STAGES, Preset,
+from cnnanim.network.model import TinyVGG
+from cnnanim.network.presets import (DIGIT_CLASSES, EXPLAINER_CLASSES, PRESETS, STAGE_KIND, STAGES, Preset,
                              get_preset)
 
 from conftest import build_model

@@ -75,7 +75,7 @@ def preview_run(out):
 
 # -- list and help ----------------------------------------------------------------------------
 def test_list_prints_name_and_description_per_line():
-    from cnnanim.registry import all_scenes
+    from cnnanim.scenes.registry import all_scenes
 
     r = run("list")
     assert r.exit_code == 0
@@ -166,7 +166,7 @@ def test_bad_fps_is_one_line(out):
     r = CliRunner().invoke(main, ["preview", "input", "--fps", "0", "-o", str(out / "x.mp4")])
     assert r.exit_code == 2 and "fps" in r.output.lower() and "Traceback" not in r.output
     from cnnanim.errors import CnnanimError
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
 
     with pytest.raises(CnnanimError, match="fps must be between"):
         render_scene("input", fps=500, output=out / "y.mp4")
@@ -176,7 +176,7 @@ def test_bad_fps_is_one_line(out):
 def test_preview_never_opens_a_viewer_without_a_terminal(monkeypatch, tmp_path):
     import subprocess
 
-    from cnnanim.cli_render import open_viewer
+    from cnnanim.cli.render import open_viewer
 
     def boom(*a, **k):  # pragma: no cover - must not be called
         raise AssertionError("viewer started")
@@ -189,7 +189,7 @@ def test_preview_never_opens_a_viewer_without_a_terminal(monkeypatch, tmp_path):
 def _tiny_scene():
     from manim import Circle, Create
 
-    from cnnanim.scene import CnnScene
+    from cnnanim.scenes.base import CnnScene
 
     class Tiny(CnnScene):
         cli_name = "tiny"
@@ -201,12 +201,12 @@ def _tiny_scene():
             with self.beat("one") as b:
                 self.play(Create(Circle(color="#c0392b")), run_time=b.part(0.5))
 
-    Tiny.__module__ = "cnnanim_scenes.tiny"
+    Tiny.__module__ = "cnnanim.scenes.tiny"
     return Tiny
 
 
 def test_two_scenes_two_outputs_and_progress(tmp_path, monkeypatch):
-    import cnnanim.registry as registry
+    import cnnanim.scenes.registry as registry
 
     real = registry.all_scenes()
     monkeypatch.setattr(registry, "all_scenes", lambda: {**real, "tiny": _tiny_scene()})
@@ -221,8 +221,8 @@ def test_two_scenes_two_outputs_and_progress(tmp_path, monkeypatch):
 
 
 def test_scene_names_all_and_repeats():
-    from cnnanim.registry import all_scenes
-    from cnnanim.render import scene_names
+    from cnnanim.scenes.registry import all_scenes
+    from cnnanim.output.render import scene_names
 
     assert scene_names(["input", "input"]) == ["input"]
     assert scene_names(["all"]) == list(all_scenes())
@@ -292,8 +292,8 @@ def test_read_only_folder(tmp_path):
 
 def test_failed_render_leaves_nothing(tmp_path, monkeypatch):
     """A scene that crashes mid-render: no output, no temp folder, no folder created for it."""
-    import cnnanim.registry as registry
-    from cnnanim.scene import CnnScene
+    import cnnanim.scenes.registry as registry
+    from cnnanim.scenes.base import CnnScene
 
     class Broken(CnnScene):
         cli_name = "broken"
@@ -313,7 +313,7 @@ def test_failed_render_leaves_nothing(tmp_path, monkeypatch):
 
 def test_output_paths_and_formats(tmp_path):
     from cnnanim.errors import CnnanimError
-    from cnnanim.render import pick_format, resolve_output
+    from cnnanim.output.render import pick_format, resolve_output
 
     assert resolve_output("input", "mp4", "l", "en", tmp_path / "v") == tmp_path / "v.mp4"
     assert resolve_output("input", "gif", "l", "zh", tmp_path) == tmp_path / "input-zh-l.gif"
@@ -332,10 +332,10 @@ def test_scenes_also_render_under_the_manim_command(tmp_path):
     import subprocess
     import sys
 
-    from cnnanim.paths import ROOT
+    from cnnanim.files import ROOT
 
     proc = subprocess.run([sys.executable, "-m", "manim", "-ql", "--media_dir", str(tmp_path),
-                           "--progress_bar", "none", str(ROOT / "scenes" / "input_layer.py"),
+                           "--progress_bar", "none", str(ROOT / "cnnanim" / "scenes" / "input_layer.py"),
                            "InputLayer"], capture_output=True, text=True, cwd=tmp_path,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -6,25 +6,16 @@ against ``torch.nn.functional.conv2d``; renders run at -ql.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim import colors
-from cnnanim.mobjects import NumberText, fmt
-from cnnanim.scene import get_trace
+from cnnanim.draw import colors
+from cnnanim.draw.mobjects import NumberText, fmt
+from cnnanim.scenes import convolution as conv
+from cnnanim.network.trace_cache import get_trace
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("cnnanim_scene_convolution",
-                                               ROOT / "scenes" / "convolution.py")
-conv = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = conv
-_spec.loader.exec_module(conv)
 
 CONV_LAYERS = ("conv_1_1", "conv_1_2", "conv_2_1", "conv_2_2")
 
@@ -156,7 +147,7 @@ def _size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("name", ["conv-elastic", "conv-slide", "conv-deep"])
 def test_scene_renders(name, tmp_path):
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
 
     res = render_scene(name, quality="l", output=tmp_path / "x.mp4")
     assert res.path.exists()
@@ -179,7 +170,7 @@ def _pixel(img: np.ndarray, point) -> np.ndarray:
 def test_slide_last_frame_output_colours(tmp_path, trace):
     from PIL import Image
 
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
 
     res = render_scene("conv-slide", quality="l", fmt="png", output=tmp_path / "x.png")
     img = np.asarray(Image.open(res.path).convert("RGB"))
@@ -207,7 +198,7 @@ def _texts(group) -> list[str]:
 @pytest.mark.parametrize("layer", ["conv_1_1", "conv_2_1"])
 def test_slide_mobjects_show_the_strings(layer):
     """The grids and the total column built for a step carry exactly window_strings()."""
-    from cnnanim.render import configure_scene
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(conv.ConvSlide, layer=layer, neuron=2)()
     scene.setup()
@@ -232,7 +223,7 @@ def test_slide_mobjects_show_the_strings(layer):
 
 
 def test_deep_mobjects_show_the_strings():
-    from cnnanim.render import configure_scene
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(conv.ConvDeep, neuron=1)()
     scene.setup()
@@ -252,7 +243,7 @@ def test_deep_mobjects_show_the_strings():
 
 def test_deep_refuses_the_first_layer():
     from cnnanim.errors import CnnanimError
-    from cnnanim.render import configure_scene
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(conv.ConvDeep, layer="conv_1_1")()
     with pytest.raises(CnnanimError, match="deeper layer"):

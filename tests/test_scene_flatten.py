@@ -8,12 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim import maths
-from cnnanim.mobjects import NumberText, fmt
-from cnnanim.narration import LANGUAGES
-from cnnanim.render import render_scene
-from cnnanim.scene import get_trace
-from scenes.flatten import Flatten, flatten_data, traced_cells
+from cnnanim.explain import maths
+from cnnanim.draw.mobjects import NumberText, fmt
+from cnnanim.speech.narration import LANGUAGES
+from cnnanim.output.render import render_scene
+from cnnanim.network.trace_cache import get_trace
+from cnnanim.scenes.flatten import Flatten, flatten_data, traced_cells
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def _texts(group) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_formula_carries_the_trace_logits(trace, lang):
-    from cnnanim.render import configure_scene
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Flatten, lang=lang)()
     scene.setup()

@@ -13,10 +13,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim import maths
-from cnnanim.render import render_scene
-from cnnanim.scene import get_trace
-from cnnanim_scenes import hyperparameters as hp
+from cnnanim.explain import maths
+from cnnanim.output.render import render_scene
+from cnnanim.network.trace_cache import get_trace
+from cnnanim.scenes import hyperparameters as hp
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim import colors
-from cnnanim.mobjects import NumberText
-from cnnanim.narration import LANGUAGES
-from cnnanim.render import render_scene
-from cnnanim.scene import get_trace
-from scenes.pooling import Pooling, choose_windows, pooling_data
+from cnnanim.draw import colors
+from cnnanim.draw.mobjects import NumberText
+from cnnanim.speech.narration import LANGUAGES
+from cnnanim.output.render import render_scene
+from cnnanim.network.trace_cache import get_trace
+from cnnanim.scenes.pooling import Pooling, choose_windows, pooling_data
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +115,8 @@ def _texts(group) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_numbers_are_the_window_values(lang):
-    from cnnanim.mobjects import fmt
-    from cnnanim.render import configure_scene
+    from cnnanim.draw.mobjects import fmt
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Pooling, layer="max_pool_2", neuron=3, lang=lang)()
     scene.setup()

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim.narration import LANGUAGES
-from cnnanim.render import render_scene
-from cnnanim.scene import get_trace
-from scenes.relu import Relu, choose_window, relu_pair, relu_window_data
+from cnnanim.speech.narration import LANGUAGES
+from cnnanim.output.render import render_scene
+from cnnanim.network.trace_cache import get_trace
+from cnnanim.scenes.relu import Relu, choose_window, relu_pair, relu_window_data
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +117,15 @@ def test_zh_renders_last_frame(tmp_path):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    from cnnanim.mobjects import NumberText
+    from cnnanim.draw.mobjects import NumberText
 
     return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_grids_are_the_trace_values(lang):
-    from cnnanim.mobjects import fmt
-    from cnnanim.render import configure_scene
+    from cnnanim.draw.mobjects import fmt
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Relu, layer="relu_1_2", neuron=4, lang=lang)()
     scene.setup()
@@ -136,7 +136,7 @@ def test_drawn_grids_are_the_trace_values(lang):
 
 
 def test_apply_beat_matches_the_window_signs(trace):
-    from cnnanim.render import configure_scene
+    from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Relu)()
     scene.setup()
@@ -152,8 +152,8 @@ def test_apply_beat_matches_the_window_signs(trace):
 
 
 def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
-    from cnnanim.render import configure_scene
-    from scenes.relu import best_channel
+    from cnnanim.output.render import configure_scene
+    from cnnanim.scenes.relu import best_channel
 
     monkeypatch.delenv("CNNANIM_NEURON", raising=False)
     conv = trace["conv_1_1"].output
@@ -173,7 +173,7 @@ def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
 
 
 def test_zh_caption_keeps_numbers_whole():
-    from cnnanim.mobjects import wrap_text
+    from cnnanim.draw.mobjects import wrap_text
 
     text = Relu.NARRATION["apply"]["zh"].format(neg="-1.29", pos="0.86")
     lines = wrap_text(text, "zh").split("\n")

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnnanim import colors, maths
-from cnnanim.mobjects import CONTENT_BOTTOM
-from cnnanim.render import render_scene
-from cnnanim.scene import get_trace
-from cnnanim.weights import DEFAULT_WEIGHTS
-from cnnanim_scenes import softmax as sm
+from cnnanim.draw import colors
+from cnnanim.explain import maths
+from cnnanim.draw.mobjects import CONTENT_BOTTOM
+from cnnanim.output.render import render_scene
+from cnnanim.network.trace_cache import get_trace
+from cnnanim.network.weights import DEFAULT_WEIGHTS
+from cnnanim.scenes import softmax as sm
 
 needs_weights = pytest.mark.skipif(
     not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),

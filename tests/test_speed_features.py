@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from manim import Camera, Circle, Create, ImageMobject, tempconfig
 
-from cnnanim.camera import BoxCamera, rasterize_band
+from cnnanim.draw.camera import BoxCamera, rasterize_band
 from cnnanim.cli import main
-from cnnanim.mobjects import CAPTION_BAND, Caption
-from cnnanim.scene import CnnScene
+from cnnanim.draw.mobjects import CAPTION_BAND, Caption
+from cnnanim.scenes.base import CnnScene
 
 
 def _frame(camera_cls, *mobjects, quality="low_quality"):
@@ -72,13 +72,13 @@ def _tiny_scene():
             with self.beat("one") as b:
                 self.play(Create(Circle(color="#c0392b")), run_time=b.part(0.5))
 
-    Tiny.__module__ = "cnnanim_scenes.tiny"
+    Tiny.__module__ = "cnnanim.scenes.tiny"
     return Tiny
 
 
 @pytest.fixture
 def tiny(monkeypatch):
-    import cnnanim.registry as registry
+    import cnnanim.scenes.registry as registry
 
     real = registry.all_scenes()
     monkeypatch.setattr(registry, "all_scenes", lambda: {**real, "tiny": _tiny_scene()})
@@ -92,7 +92,7 @@ def _x264_settings(path) -> bytes:
 
 
 def test_fast_uses_the_ultrafast_preset_and_default_does_not(tiny, tmp_path):
-    from cnnanim.render import render_scene
+    from cnnanim.output.render import render_scene
 
     fast = render_scene("tiny", output=tmp_path / "fast.mp4", fast=True)
     slow = render_scene("tiny", output=tmp_path / "slow.mp4")
@@ -118,8 +118,8 @@ def test_cli_options_in_help():
 
 def test_test_scenes_are_rendered_in_this_process(tiny):
     """Classes a fresh process cannot import (like this test's) never go to a worker."""
-    from cnnanim.registry import get_scene
-    from cnnanim.render import importable
+    from cnnanim.scenes.registry import get_scene
+    from cnnanim.output.render import importable
 
     assert not importable(get_scene("tiny"))
     assert importable(get_scene("input"))
@@ -127,7 +127,7 @@ def test_test_scenes_are_rendered_in_this_process(tiny):
 
 def test_default_jobs(monkeypatch):
     from cnnanim.errors import CnnanimError
-    from cnnanim.render import default_jobs
+    from cnnanim.output.render import default_jobs
 
     monkeypatch.setenv("CNNANIM_JOBS", "3")
     assert default_jobs() == 3
@@ -142,7 +142,7 @@ def test_parallel_renders_match_sequential_ones(tmp_path):
     """Two scenes in two processes: same files, same order, same pixels as one at a time."""
     from PIL import Image
 
-    from cnnanim.render import render_scenes
+    from cnnanim.output.render import render_scenes
 
     names = ["conv-invalid", "input"]
     par = render_scenes(names, fmt="png", output=tmp_path / "par", jobs=2)

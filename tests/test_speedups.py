@@ -1,4 +1,4 @@
-"""Speed helpers change how fast frames are made, never what they show (cnnanim.speedups)."""
+"""Speed helpers change how fast frames are made, never what they show (cnnanim.draw.speedups)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from manim import DOWN, Text, VGroup, tempconfig
 from manim.camera.camera import Camera
 
-from cnnanim import speedups
-from cnnanim.mobjects import MONO, FeatureMap, NumberGrid, NumberText, number
+from cnnanim.draw import speedups
+from cnnanim.draw.mobjects import MONO, FeatureMap, NumberGrid, NumberText, number
 
 
 def _family_state(m):
@@ -129,7 +129,7 @@ def test_repeat_encoder_writes_the_same_stream(tmp_path):
 
 
 def test_scenes_use_the_quick_writer():
-    from scenes.input_layer import InputLayer
+    from cnnanim.scenes.input_layer import InputLayer
 
     with tempconfig({"quality": "low_quality", "dry_run": False}):
         scene = InputLayer()
@@ -188,7 +188,7 @@ def test_text_cache_read_only_folder_still_draws(tmp_path, monkeypatch):
 def _fade_scene(picture: bool):
     from manim import FadeIn, FadeOut, GrowFromCenter, Group, Square
 
-    from cnnanim.scene import CnnScene
+    from cnnanim.scenes.base import CnnScene
 
     class Fades(CnnScene):
         picture_fades = picture
@@ -239,7 +239,7 @@ def test_picture_fades_end_like_plain_fades(tmp_path, quality):
 
 
 def test_half_faded_picture_looks_like_half_faded_vectors():
-    from cnnanim.camera import BoxCamera, rasterize
+    from cnnanim.draw.camera import BoxCamera, rasterize
 
     with tempconfig({"quality": "low_quality"}):
         cam = BoxCamera(background_color="#ffffff")
@@ -262,7 +262,7 @@ def _order_scene(static_above: bool):
     from manim import (Circle, FadeIn, Group, Indicate, ReplacementTransform, Square,
                        UpdateFromAlphaFunc, Write)
 
-    from cnnanim.scene import CnnScene
+    from cnnanim.scenes.base import CnnScene
 
     class Order(CnnScene):
         picture_fades = False
@@ -318,7 +318,7 @@ def test_static_mobjects_above_animations_give_the_same_frames(tmp_path):
 def test_fading_in_what_is_on_screen_stays_a_plain_fade(tmp_path):
     from manim import FadeIn, Square
 
-    from cnnanim.scene import CnnScene
+    from cnnanim.scenes.base import CnnScene
 
     class Again(CnnScene):
         def construct(self):

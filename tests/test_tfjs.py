@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
-from cnnanim.paths import explainer_dir
-from cnnanim.presets import EXPLAINER_CLASSES
-from cnnanim.tfjs import convert_tfjs_weights, import_tfjs, read_tfjs_weights
-from cnnanim.weights import load_model
+from cnnanim.files import explainer_dir
+from cnnanim.network.presets import EXPLAINER_CLASSES
+from cnnanim.network.tfjs import convert_tfjs_weights, import_tfjs, read_tfjs_weights
+from cnnanim.network.weights import load_model
 
 MODEL_JSON = explainer_dir() / "model.json"
 needs_explainer = pytest.mark.skipif(
@@ -79,7 +79,7 @@ def test_conversion_matches_keras_semantics(tmp_path):
 
 @needs_explainer
 def test_released_model_classifies_its_ten_photos(tmp_path):
-    from cnnanim.trace import trace_image
+    from cnnanim.network.trace import trace_image
 
     out = import_tfjs(MODEL_JSON, tmp_path / "cnn-explainer.safetensors")
     for stem, label in PHOTOS.items():
@@ -95,8 +95,8 @@ def test_released_model_classifies_its_ten_photos(tmp_path):
 def test_released_model_matches_numpy_reference():
     import torch
 
-    from cnnanim.images import load_image
-    from cnnanim.model import TinyVGG
+    from cnnanim.network.images import load_image
+    from cnnanim.network.model import TinyVGG
 
     tf = read_tfjs_weights(MODEL_JSON)
     model = TinyVGG.from_preset("explainer").eval()

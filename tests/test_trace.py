@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.presets import STAGE_KIND, STAGES, get_preset
-from cnnanim.trace import ActivationTrace, StageTrace, trace
+from cnnanim.network.presets import STAGE_KIND, STAGES, get_preset
+from cnnanim.network.trace import ActivationTrace, StageTrace, trace
 
 from conftest import build_model, random_image
 

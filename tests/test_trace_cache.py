@@ -6,10 +6,10 @@ import shutil
 
 import numpy as np
 
-from cnnanim import scene
-from cnnanim.images import SAMPLE_IMAGE
-from cnnanim.trace import trace_image
-from cnnanim.weights import DEFAULT_WEIGHTS, read_weights, save_weights
+from cnnanim.network import trace_cache as scene
+from cnnanim.network.images import SAMPLE_IMAGE
+from cnnanim.network.trace import trace_image
+from cnnanim.network.weights import DEFAULT_WEIGHTS, read_weights, save_weights
 
 
 def fresh(monkeypatch, tmp_path):

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
-from cnnanim.paths import dataset_path
-from cnnanim.train import DEFAULT_CONFIGS, augment, evaluate, load_dataset, train
-from cnnanim.weights import load_model, read_weights
+from cnnanim.files import dataset_path
+from cnnanim.network.train import DEFAULT_CONFIGS, augment, evaluate, load_dataset, train
+from cnnanim.network.weights import load_model, read_weights
 
 DATASET = {"explainer": "tinyimagenet10_32", "seed": "mnist"}
 
@@ -67,7 +67,7 @@ def test_same_seed_same_weights(tmp_path):
 def test_dataset_is_preprocessed_like_the_photos():
     from PIL import Image
 
-    from cnnanim.images import load_image
+    from cnnanim.network.images import load_image
 
     d = load_dataset("explainer")
     assert d.x_train.shape == (5000, 3, 64, 64) and d.x_test.shape == (500, 3, 64, 64)
@@ -81,7 +81,7 @@ def test_dataset_is_preprocessed_like_the_photos():
 @needs("seed")
 def test_evaluate_and_limit():
     torch.manual_seed(0)
-    from cnnanim.model import TinyVGG
+    from cnnanim.network.model import TinyVGG
 
     acc = evaluate(TinyVGG.from_preset("seed"), "seed", "test", limit=200)
     assert 0.0 <= acc <= 1.0

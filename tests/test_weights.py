@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from cnnanim.errors import CnnanimError
-from cnnanim.model import TinyVGG
-from cnnanim.paths import dataset_path
-from cnnanim.weights import (DEFAULT_WEIGHTS, WEIGHTS_DIR, WeightsInfo, load_model, read_weights,
+from cnnanim.network.model import TinyVGG
+from cnnanim.files import dataset_path
+from cnnanim.network.weights import (DEFAULT_WEIGHTS, WEIGHTS_DIR, WeightsInfo, load_model, read_weights,
                              save_weights, state_to_numpy)
 
 MIN_ACCURACY = {"explainer": 0.60, "seed": 0.98}
@@ -43,7 +43,7 @@ def test_shipped_weights_exist_and_describe_themselves(preset):
 def test_shipped_weights_held_out_accuracy(preset):
     if not dataset_path(DATASET[preset]).is_file():
         pytest.skip(f"dataset {dataset_path(DATASET[preset])} absent (shared/ not available)")
-    from cnnanim.train import evaluate, load_dataset
+    from cnnanim.network.train import evaluate, load_dataset
 
     model, info = load_model(DEFAULT_WEIGHTS[preset])
     acc = evaluate(model, preset, "test")
@@ -63,7 +63,7 @@ def test_readme_records_every_shipped_file():
 
 
 def test_shipped_explainer_calls_the_coffee_photo_espresso():
-    from cnnanim.trace import trace_image
+    from cnnanim.network.trace import trace_image
 
     assert trace_image(None, DEFAULT_WEIGHTS["explainer"]).predicted_class == "espresso"
 
