@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 
-from cnnanim.explain import maths
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
+from cnnanim.explain import maths
 
 COMBOS = list(itertools.product(range(1, 13), range(1, 8), range(0, 4), range(1, 5)))
 

@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import build_model, png_with_size
 from PIL import Image
 
 from cnnanim.cli import main
 from cnnanim.network.images import load_image
 from cnnanim.network.presets import get_preset
 from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
-
-from conftest import build_model, png_with_size
 
 LINE = re.compile(r"^\s*(\d{1,3}\.\d\d)%  (\S.*)$")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -11,7 +9,13 @@ from PIL import Image
 
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
-from cnnanim.output.gif import FrameSampler, GifFrames, encode_gif, format_size, gif_size
+from cnnanim.output.gif import (
+    FrameSampler,
+    GifFrames,
+    encode_gif,
+    format_size,
+    gif_size,
+)
 
 
 def gif_structure(data: bytes) -> tuple[bool, list[bool]]:

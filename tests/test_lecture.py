@@ -10,9 +10,16 @@ from click.testing import CliRunner
 from manim import Circle, Create, FadeIn, Square
 
 from cnnanim.cli import main
-from cnnanim.output.lecture import CHAPTERS, Chapter, Part, join_subtitles, make_lecture, plan
-from cnnanim.speech.narration import check_lang
+from cnnanim.output.lecture import (
+    CHAPTERS,
+    Chapter,
+    Part,
+    join_subtitles,
+    make_lecture,
+    plan,
+)
 from cnnanim.scenes.base import CnnScene
+from cnnanim.speech.narration import check_lang
 
 
 @pytest.fixture(autouse=True)

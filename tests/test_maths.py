@@ -10,11 +10,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim.explain import maths
 from cnnanim.errors import CnnanimError
-from cnnanim.explain.maths import (check_conv, conv2d, conv_output_size, conv_stage_window, conv_window,
-                           correlate2d, flatten_index, intermediate_maps, logit_terms, max_pool,
-                           pad, pool_window, relu, rescale, softmax_terms, unflatten_index)
+from cnnanim.explain import maths
+from cnnanim.explain.maths import (
+    check_conv,
+    conv2d,
+    conv_output_size,
+    conv_stage_window,
+    conv_window,
+    correlate2d,
+    flatten_index,
+    intermediate_maps,
+    logit_terms,
+    max_pool,
+    pad,
+    pool_window,
+    relu,
+    rescale,
+    softmax_terms,
+    unflatten_index,
+)
 
 PADDINGS = (0, 1, 2)
 STRIDES = (1, 2, 3)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import build_model
 from torch import nn
 
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.network.model import TinyVGG
-from cnnanim.network.presets import (DIGIT_CLASSES, EXPLAINER_CLASSES, PRESETS, STAGE_KIND, STAGES, Preset,
-                             get_preset)
-
-from conftest import build_model
+from cnnanim.network.presets import (
+    DIGIT_CLASSES,
+    EXPLAINER_CLASSES,
+    PRESETS,
+    STAGE_KIND,
+    STAGES,
+    Preset,
+    get_preset,
+)
 
 EXPECTED_STAGES = ("conv_1_1", "relu_1_1", "conv_1_2", "relu_1_2", "max_pool_1",
                    "conv_2_1", "relu_2_1", "conv_2_2", "relu_2_2", "max_pool_2",

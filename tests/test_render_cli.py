@@ -221,8 +221,8 @@ def test_two_scenes_two_outputs_and_progress(tmp_path, monkeypatch):
 
 
 def test_scene_names_all_and_repeats():
-    from cnnanim.scenes.registry import all_scenes
     from cnnanim.output.render import scene_names
+    from cnnanim.scenes.registry import all_scenes
 
     assert scene_names(["input", "input"]) == ["input"]
     assert scene_names(["all"]) == list(all_scenes())

@@ -6,16 +6,18 @@ against ``torch.nn.functional.conv2d``; renders run at -ql.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import NumberText, fmt
-from cnnanim.scenes import convolution as conv
+from cnnanim.draw.text import NumberText
+from cnnanim.explain.numbers import fmt
 from cnnanim.network.trace_cache import get_trace
-
+from cnnanim.scenes import convolution as conv
 
 CONV_LAYERS = ("conv_1_1", "conv_1_2", "conv_2_1", "conv_2_2")
 

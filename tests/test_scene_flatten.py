@@ -8,12 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnanim.draw.text import NumberText
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import NumberText, fmt
-from cnnanim.speech.narration import LANGUAGES
-from cnnanim.output.render import render_scene
+from cnnanim.explain.numbers import fmt
 from cnnanim.network.trace_cache import get_trace
+from cnnanim.output.render import render_scene
 from cnnanim.scenes.flatten import Flatten, flatten_data, traced_cells
+from cnnanim.speech.narration import LANGUAGES
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim.explain import maths
-from cnnanim.output.render import render_scene
 from cnnanim.network.trace_cache import get_trace
+from cnnanim.output.render import render_scene
 from cnnanim.scenes import hyperparameters as hp
 
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from cnnanim.draw import colors
 from cnnanim.files import explainer_dir
-from cnnanim.output.render import render_scene
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.network.weights import DEFAULT_WEIGHTS
+from cnnanim.output.render import render_scene
 from cnnanim.scenes import overview as ov
 
 needs_weights = pytest.mark.skipif(
@@ -119,7 +119,7 @@ def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int,
 
 def inside_frame(scene) -> list[str]:
     """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7])."""
-    from cnnanim.draw.mobjects import CONTENT_BOTTOM
+    from cnnanim.draw.layout import CONTENT_BOTTOM
 
     bad = []
     for m in scene.mobjects:

@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import NumberText
-from cnnanim.speech.narration import LANGUAGES
-from cnnanim.output.render import render_scene
+from cnnanim.draw.text import NumberText
 from cnnanim.network.trace_cache import get_trace
+from cnnanim.output.render import render_scene
 from cnnanim.scenes.pooling import Pooling, choose_windows, pooling_data
+from cnnanim.speech.narration import LANGUAGES
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def _texts(group) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_numbers_are_the_window_values(lang):
-    from cnnanim.draw.mobjects import fmt
+    from cnnanim.explain.numbers import fmt
     from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Pooling, layer="max_pool_2", neuron=3, lang=lang)()

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnanim.speech.narration import LANGUAGES
-from cnnanim.output.render import render_scene
 from cnnanim.network.trace_cache import get_trace
+from cnnanim.output.render import render_scene
 from cnnanim.scenes.relu import Relu, choose_window, relu_pair, relu_window_data
+from cnnanim.speech.narration import LANGUAGES
 
 
 @pytest.fixture(scope="module")
@@ -117,14 +117,14 @@ def test_zh_renders_last_frame(tmp_path):
 def _texts(group) -> list[str]:
     from manim import Text
 
-    from cnnanim.draw.mobjects import NumberText
+    from cnnanim.draw.text import NumberText
 
     return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_grids_are_the_trace_values(lang):
-    from cnnanim.draw.mobjects import fmt
+    from cnnanim.explain.numbers import fmt
     from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Relu, layer="relu_1_2", neuron=4, lang=lang)()
@@ -173,7 +173,7 @@ def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
 
 
 def test_zh_caption_keeps_numbers_whole():
-    from cnnanim.draw.mobjects import wrap_text
+    from cnnanim.draw.text import wrap_text
 
     text = Relu.NARRATION["apply"]["zh"].format(neg="-1.29", pos="0.86")
     lines = wrap_text(text, "zh").split("\n")

@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from cnnanim.draw import colors
+from cnnanim.draw.layout import CONTENT_BOTTOM
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import CONTENT_BOTTOM
-from cnnanim.output.render import render_scene
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.network.weights import DEFAULT_WEIGHTS
+from cnnanim.output.render import render_scene
 from cnnanim.scenes import softmax as sm
 
 needs_weights = pytest.mark.skipif(

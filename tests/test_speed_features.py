@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from manim import Camera, Circle, Create, ImageMobject, tempconfig
 
-from cnnanim.draw.camera import BoxCamera, rasterize_band
 from cnnanim.cli import main
-from cnnanim.draw.mobjects import CAPTION_BAND, Caption
+from cnnanim.draw.camera import BoxCamera, rasterize_band
+from cnnanim.draw.layout import CAPTION_BAND
+from cnnanim.draw.text import Caption
 from cnnanim.scenes.base import CnnScene
 
 
@@ -118,8 +119,8 @@ def test_cli_options_in_help():
 
 def test_test_scenes_are_rendered_in_this_process(tiny):
     """Classes a fresh process cannot import (like this test's) never go to a worker."""
-    from cnnanim.scenes.registry import get_scene
     from cnnanim.output.render import importable
+    from cnnanim.scenes.registry import get_scene
 
     assert not importable(get_scene("tiny"))
     assert importable(get_scene("input"))

@@ -11,8 +11,9 @@ import pytest
 from manim import DOWN, Text, VGroup, tempconfig
 from manim.camera.camera import Camera
 
-from cnnanim.draw import speedups
-from cnnanim.draw.mobjects import MONO, FeatureMap, NumberGrid, NumberText, number
+from cnnanim.draw import speedups, text
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.text import MONO, NumberText, number
 
 
 def _family_state(m):
@@ -92,11 +93,11 @@ def test_number_falls_back_to_text_for_other_strings():
 
 
 def test_text_memo_returns_independent_copies():
-    a = speedups.cached_text("hello", font_size=20)
-    b = speedups.cached_text("hello", font_size=20)
+    a = text.cached_text("hello", font_size=20)
+    b = text.cached_text("hello", font_size=20)
     assert a is not b and _family_state(a) == _family_state(b)
     a.set_color("#ff0000")
-    assert _family_state(speedups.cached_text("hello", font_size=20)) == _family_state(b)
+    assert _family_state(text.cached_text("hello", font_size=20)) == _family_state(b)
 
 
 def _encode(encoder_cls, path, frames):
@@ -150,8 +151,8 @@ def test_cached_text_matches_manim_text_from_disk(tmp_path, monkeypatch, kind):
 
     monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(tmp_path / "cache"))
     s = "Σ 0.53 + bias: 卷积" if kind == "text" else 'sum <b>0.53</b> <span foreground="#ff0000">x</span>'
-    cls, ref_cls = ((speedups.CachedText, Text) if kind == "text"
-                    else (speedups.CachedMarkupText, MarkupText))
+    cls, ref_cls = ((text.CachedText, Text) if kind == "text"
+                    else (text.CachedMarkupText, MarkupText))
     with tempconfig({"media_dir": str(tmp_path / "media")}):
         ref = ref_cls(s, font="Noto Sans CJK SC", font_size=22, color="#333333")
         first = cls(s, font="Noto Sans CJK SC", font_size=22, color="#333333")  # parses, stores
@@ -167,12 +168,12 @@ def test_text_cache_other_words_other_entry_and_bad_files_ignored(tmp_path, monk
     cache = tmp_path / "cache"
     monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(cache))
     with tempconfig({"media_dir": str(tmp_path / "media")}):
-        speedups.CachedText("one", font_size=20)
-        speedups.CachedText("two", font_size=20)
+        text.CachedText("one", font_size=20)
+        text.CachedText("two", font_size=20)
         assert len(list(cache.glob("*.npz"))) == 2
         for f in cache.glob("*.npz"):
             f.write_bytes(b"not an npz")
-        t = speedups.CachedText("one", font_size=20)  # unreadable entry: parse again
+        t = text.CachedText("one", font_size=20)  # unreadable entry: parse again
         assert _glyph_state(t) == _glyph_state(Text("one", font_size=20))
 
 
@@ -181,12 +182,12 @@ def test_text_cache_read_only_folder_still_draws(tmp_path, monkeypatch):
     blocker.write_text("x")
     monkeypatch.setenv("CNNANIM_TEXT_CACHE", str(blocker / "cache"))  # cannot be created
     with tempconfig({"media_dir": str(tmp_path / "media")}):
-        t = speedups.CachedText("hello", font_size=20)
+        t = text.CachedText("hello", font_size=20)
     assert len(t.submobjects) == 5
 
 
 def _fade_scene(picture: bool):
-    from manim import FadeIn, FadeOut, GrowFromCenter, Group, Square
+    from manim import FadeIn, FadeOut, Group, GrowFromCenter, Square
 
     from cnnanim.scenes.base import CnnScene
 
@@ -259,8 +260,16 @@ def test_half_faded_picture_looks_like_half_faded_vectors():
 
 
 def _order_scene(static_above: bool):
-    from manim import (Circle, FadeIn, Group, Indicate, ReplacementTransform, Square,
-                       UpdateFromAlphaFunc, Write)
+    from manim import (
+        Circle,
+        FadeIn,
+        Group,
+        Indicate,
+        ReplacementTransform,
+        Square,
+        UpdateFromAlphaFunc,
+        Write,
+    )
 
     from cnnanim.scenes.base import CnnScene
 

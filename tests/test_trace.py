@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import build_model, random_image
 
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.network.presets import STAGE_KIND, STAGES, get_preset
 from cnnanim.network.trace import ActivationTrace, StageTrace, trace
-
-from conftest import build_model, random_image
 
 
 def all_hooks(model) -> list:

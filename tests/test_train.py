@@ -10,7 +10,13 @@ from click.testing import CliRunner
 from cnnanim.cli import main
 from cnnanim.errors import CnnanimError
 from cnnanim.files import dataset_path
-from cnnanim.network.train import DEFAULT_CONFIGS, augment, evaluate, load_dataset, train
+from cnnanim.network.train import (
+    DEFAULT_CONFIGS,
+    augment,
+    evaluate,
+    load_dataset,
+    train,
+)
 from cnnanim.network.weights import load_model, read_weights
 
 DATASET = {"explainer": "tinyimagenet10_32", "seed": "mnist"}

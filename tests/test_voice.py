@@ -10,13 +10,19 @@ import pytest
 import srt
 from manim import Create, FadeIn, Square
 
-from cnnanim.speech import narration
-from cnnanim.speech import voice
 from cnnanim.errors import CnnanimError
 from cnnanim.output.lecture import render_part
-from cnnanim.speech.narration import (MIN_BEAT, PAUSE, beat_duration, check_caption_font, check_lang,
-                               estimate_duration, split_cues)
 from cnnanim.scenes.base import CnnScene
+from cnnanim.speech import narration, voice
+from cnnanim.speech.narration import (
+    MIN_BEAT,
+    PAUSE,
+    beat_duration,
+    check_caption_font,
+    check_lang,
+    estimate_duration,
+    split_cues,
+)
 
 EN = "The kernel slides over the input. Each step gives one number of the output map."
 ZH = "卷积核在输入上滑动，每一步得到输出图上的一个数。步长越大，输出越小。"

@@ -12,10 +12,17 @@ import pytest
 import torch
 
 from cnnanim.errors import CnnanimError
-from cnnanim.network.model import TinyVGG
 from cnnanim.files import dataset_path
-from cnnanim.network.weights import (DEFAULT_WEIGHTS, WEIGHTS_DIR, WeightsInfo, load_model, read_weights,
-                             save_weights, state_to_numpy)
+from cnnanim.network.model import TinyVGG
+from cnnanim.network.weights import (
+    DEFAULT_WEIGHTS,
+    WEIGHTS_DIR,
+    WeightsInfo,
+    load_model,
+    read_weights,
+    save_weights,
+    state_to_numpy,
+)
 
 MIN_ACCURACY = {"explainer": 0.60, "seed": 0.98}
 DATASET = {"explainer": "tinyimagenet10_32", "seed": "mnist"}

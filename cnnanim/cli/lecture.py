@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 
 from cnnanim.cli.app import main
-from cnnanim.cli.options import (fast_option, image_option, jobs_option, lang_option,
-                                  quality_option, voice_option, weights_option)
+from cnnanim.cli.options import (
+    fast_option,
+    image_option,
+    jobs_option,
+    lang_option,
+    quality_option,
+    voice_option,
+    weights_option,
+)
 
 
 @main.command("lecture")

@@ -8,7 +8,7 @@ import os
 import click
 
 from cnnanim.cli.app import CnnanimGroup, main
-from cnnanim.cli.options import image_option, weights_option
+from cnnanim.cli.options import weights_option
 
 
 @main.command()

@@ -14,8 +14,15 @@ import sys
 import click
 
 from cnnanim.cli.app import main
-from cnnanim.cli.options import (OneLineCommand, fast_option, hyper_options, jobs_option,
-                                  quality_option, scene_options, voice_option)
+from cnnanim.cli.options import (
+    OneLineCommand,
+    fast_option,
+    hyper_options,
+    jobs_option,
+    quality_option,
+    scene_options,
+    voice_option,
+)
 
 
 def _echo_paths(results) -> None:
@@ -68,13 +75,13 @@ def render_command(scenes, quality, fmt, image, weights, layer, neuron, lang, vo
       cnnanim render stride --input-size 7 --kernel 3 --padding 0 --stride 3
       cnnanim render all -q h --fast -j 2
     """
-    from cnnanim.output.progress import SceneProgress
+    from cnnanim.output.progress import Progress
     from cnnanim.output.render import render_scenes
 
     hyper = {k: v for k, v in hyper.items() if v is not None}
     results = render_scenes(scenes, fmt=fmt, output=output, quality=quality, lang=lang,
                             image=image, weights=weights, layer=layer, neuron=neuron,
-                            voice=voice, progress=SceneProgress(), fast=fast, jobs=jobs,
+                            voice=voice, progress=Progress(quiet_single=True).scene, fast=fast, jobs=jobs,
                             **hyper)
     _echo_paths(results)
     for r in results:

@@ -26,7 +26,7 @@ from pathlib import PurePath
 from typing import Any
 
 import numpy as np
-from manim import MarkupText, Mobject, Text
+from manim import Mobject
 from manim.scene.scene_file_writer import SceneFileWriter
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 from manim.utils.color import ManimColor
@@ -91,31 +91,6 @@ def uninstall_fast_copy() -> None:
     Mobject.__deepcopy__ = _manim_deepcopy  # type: ignore[method-assign]
 
 
-_TEXTS: dict[tuple, Text] = {}  # filled by cached_text()
-_TEXTS_MAX = 4096
-
-
-def cached_text(s: str, **kwargs: Any) -> Text:
-    """``Text(s, **kwargs)`` (a :class:`CachedText`), built once per process for the same
-    arguments, then copied.
-
-    Only hashable keyword values are memoised (font, font_size, color, weight, ...); anything
-    else builds a fresh ``Text``.
-    """
-    try:
-        key = (s, tuple(sorted((k, str(v) if isinstance(v, ManimColor) else v)
-                               for k, v in kwargs.items())))
-        hash(key)
-    except TypeError:
-        return CachedText(s, **kwargs)
-    template = _TEXTS.get(key)
-    if template is None:
-        if len(_TEXTS) >= _TEXTS_MAX:
-            _TEXTS.clear()
-        template = _TEXTS[key] = CachedText(s, **kwargs)
-    return template.copy()
-
-
 class RepeatEncoder(VideoSegmentEncoder):
     """A segment encoder that converts a repeated frame to the stream's pixel format once."""
 
@@ -147,108 +122,6 @@ class QuickFileWriter(SceneFileWriter):
         if self.video_encoder is None:
             return super()._create_segment_encoder(target)
         return RepeatEncoder(target=target, spec=self.video_encoder)
-
-
-# -- text outlines, cached on disk --------------------------------------------------------------
-_STYLE_ARRAYS = ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas", "sheen_direction")
-_STYLE_SCALARS = ("stroke_width", "background_stroke_width")
-
-
-def text_cache_dir():
-    """Where text outlines are cached (``$CNNANIM_TEXT_CACHE``, else ~/.cache/cnnanim/text)."""
-    import os
-    from pathlib import Path
-
-    from cnnanim.files import cache_dir
-
-    env = os.environ.get("CNNANIM_TEXT_CACHE")
-    return Path(env) if env else cache_dir("text")
-
-
-class _SvgOutlineCache:
-    """Mixin for Manim's ``Text``/``MarkupText``: the glyph outlines parsed from Pango's SVG are
-    stored on disk, keyed by the SVG's bytes and the settings applied to it, so the same text
-    (same font, size, colour, words) later costs a file read instead of an SVG parse (about
-    0.7 s for a caption). A changed font or text gives other SVG bytes, hence another key."""
-
-    def init_svg_mobject(self, use_svg_cache: bool):  # noqa: D102
-        import hashlib
-
-        import manim
-
-        try:
-            svg = self.get_file_path().read_bytes()
-        except (OSError, ValueError):
-            return super().init_svg_mobject(use_svg_cache)
-        h = hashlib.sha256(svg)
-        h.update(repr((type(self).__mro__[2].__name__, self.svg_default, self.path_string_config,
-                       manim.__version__, 4)).encode())
-        path = text_cache_dir() / f"{h.hexdigest()[:40]}.npz"
-        if self._load_outlines(path):
-            return self
-        result = super().init_svg_mobject(use_svg_cache)
-        self._save_outlines(path)
-        return result
-
-    def _load_outlines(self, path) -> bool:
-        from manim import VMobject
-
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-            splits = {name: np.cumsum(data[f"{name}_n"])[:-1]
-                      for name in ("points", *_STYLE_ARRAYS)}
-            parts = {name: np.split(data[name], splits[name]) for name in splits}
-            n = len(data["points_n"])
-            scalars = data["scalars"].reshape(n, len(_STYLE_SCALARS))
-            glyphs = []
-            for i in range(n):
-                g = VMobject()
-                g.points = parts["points"][i]
-                for name in _STYLE_ARRAYS:
-                    value = parts[name][i]
-                    setattr(g, name, value[0] if name == "sheen_direction" else value)
-                for j, name in enumerate(_STYLE_SCALARS):
-                    setattr(g, name, float(scalars[i, j]))
-                glyphs.append(g)
-            root_sheen = data["root_sheen"]
-        except (OSError, ValueError, KeyError, IndexError, TypeError):
-            return False  # missing or unreadable entry: parse the SVG again
-        self.add(*glyphs)
-        self.sheen_direction = root_sheen  # as flipping the parsed SVG left it
-        self.id_to_vgroup_dict = {}
-        return True
-
-    def _save_outlines(self, path) -> None:
-        import io
-
-        from cnnanim.network.weights import atomic_write_bytes
-
-        glyphs = self.submobjects
-        if not glyphs or any(m.submobjects for m in glyphs):
-            return  # nested groups: only flat glyph lists are cached
-        arrays = {"root_sheen": np.asarray(self.sheen_direction, dtype=np.float64),
-                  "scalars": np.array([[float(getattr(g, n)) for n in _STYLE_SCALARS]
-                                       for g in glyphs], dtype=np.float64)}
-        for name in ("points", *_STYLE_ARRAYS):
-            items = [np.asarray(getattr(g, name), dtype=np.float64).reshape(-1, 3 if name in
-                     ("points", "sheen_direction") else 4) for g in glyphs]
-            arrays[name] = np.concatenate(items)
-            arrays[f"{name}_n"] = np.array([len(a) for a in items])
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        try:
-            atomic_write_bytes(path, buf.getvalue())
-        except Exception:  # noqa: BLE001 - a read-only cache only costs speed
-            pass
-
-
-class CachedText(_SvgOutlineCache, Text):
-    """``Text`` whose glyph outlines come from the on-disk cache when present."""
-
-
-class CachedMarkupText(_SvgOutlineCache, MarkupText):
-    """``MarkupText`` whose glyph outlines come from the on-disk cache when present."""
 
 
 # -- where animations draw (for CnnScene.get_moving_mobjects) ----------------------------------
@@ -293,8 +166,18 @@ def motion_boxes(animations) -> list | None:
     the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
     unknown.
     """
-    from manim import (AnimationGroup, Create, DrawBorderThenFill, ReplacementTransform,
-                       ShowPartial, Transform, Uncreate, Unwrite, Wait, Write)
+    from manim import (
+        AnimationGroup,
+        Create,
+        DrawBorderThenFill,
+        ReplacementTransform,
+        ShowPartial,
+        Transform,
+        Uncreate,
+        Unwrite,
+        Wait,
+        Write,
+    )
     from manim.animation.fading import _Fade
     from manim.animation.transform import _MethodAnimation
 

@@ -109,7 +109,7 @@ class ActivationTrace:
         """Write the trace to an ``.npz`` file atomically."""
         import io
 
-        from cnnanim.network.weights import atomic_write_bytes
+        from cnnanim.files import atomic_write
 
         arrays: dict[str, np.ndarray] = {"image": self.image, "logits": self.logits,
                                          "probabilities": self.probabilities}
@@ -126,7 +126,7 @@ class ActivationTrace:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         path = Path(path)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write(path, buf.getvalue(), parents=True)
         return path
 
     @classmethod

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cnnanim.errors import CnnanimError
+from cnnanim.files import atomic_write
 from cnnanim.network.presets import Preset, get_preset
+
 
 #: The weights every command uses when none are given.
 def _weights_dir() -> Path:
@@ -66,30 +67,8 @@ def save_weights(path: str | os.PathLike, tensors: dict[str, np.ndarray], info: 
     path = Path(path)
     data = save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
                 metadata={"cnnanim": json.dumps(asdict(info))})
-    atomic_write_bytes(path, data)
+    atomic_write(path, data, parents=True)
     return path
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
 
 
 def read_weights(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], WeightsInfo]:

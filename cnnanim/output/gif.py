@@ -11,15 +11,15 @@ palette from a sample of the frames and writes a looping GIF atomically.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from manim.scene.scene_file_writer import SceneFileWriter
+from PIL import Image
 
 from cnnanim.errors import CnnanimError
+from cnnanim.files import atomic_write
 
 #: Default GIF width in pixels and frame rate (frames per second).
 DEFAULT_WIDTH = 480
@@ -229,27 +229,15 @@ def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
         raise CnnanimError("the animation has no frames")
     palette = build_palette(gif.frames, colors=colors)
     images = quantize_frames(gif.frames, palette, dither=dither)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # palette=: Pillow writes it once as the global colour table (without it every
-            # later frame gets its own copy); optimize: unchanged pixels become transparent.
-            images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
-                           duration=list(gif.durations), loop=0, disposal=1, optimize=True,
-                           palette=bytes(images[0].getpalette()))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; finished files are ordinary
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise CnnanimError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
-    return path
+
+    def write(f) -> None:
+        # palette=: Pillow writes it once as the global colour table (without it every
+        # later frame gets its own copy); optimize: unchanged pixels become transparent.
+        images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
+                       duration=list(gif.durations), loop=0, disposal=1, optimize=True,
+                       palette=bytes(images[0].getpalette()))
+
+    return atomic_write(path, write)
 
 
 def count_frames(path: str | os.PathLike) -> int:

@@ -31,8 +31,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cnnanim.errors import CnnanimError
+from cnnanim.files import atomic_write
+from cnnanim.output.progress import Progress
+from cnnanim.scenes.title_card import TitleCard
 from cnnanim.speech.narration import check_caption_font, check_lang
-from cnnanim.scenes.base import CnnScene
 
 log = logging.getLogger(__name__)
 
@@ -63,54 +65,6 @@ CHAPTERS: tuple[Chapter, ...] = (
 
 #: Sample rate and layout of the lecture's soundtrack.
 AUDIO_RATE = 48000
-
-
-class TitleCard(CnnScene):
-    """A chapter's title card: its number and title, spoken."""
-
-    cli_name = ""  # not a scene of its own
-    description = "Chapter title card of the lecture"
-    valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
-    number: int = 1
-    total: int = 1
-    title: str = ""
-    NARRATION = {
-        "card": {"en": "Chapter {n}: {title}.", "zh": "第{n}章：{title}。"},
-    }
-
-    def setup(self) -> None:
-        """Only the language: a title card needs no trace."""
-        from cnnanim.speech.narration import check_lang
-
-        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
-
-    def get_card(self):
-        """Chapter number, title and a bar showing where the chapter sits in the lecture."""
-        from manim import DOWN, Line, VGroup
-
-        from cnnanim.draw import colors
-        from cnnanim.draw.mobjects import label
-
-        n, total = type(self).number, type(self).total
-        head = label(f"第 {n} 章" if self.lang == "zh" else f"Chapter {n} of {total}", 30,
-                     color=colors.MUTED, lang=self.lang)
-        title = label(type(self).title, 64, lang=self.lang, weight="BOLD")
-        if title.width > 12:
-            title.scale_to_fit_width(12)
-        width = 8.0
-        track = Line([-width / 2, 0, 0], [width / 2, 0, 0], stroke_width=6, color="#e6e6e6")
-        done = Line([-width / 2, 0, 0], [-width / 2 + width * n / max(1, total), 0, 0],
-                    stroke_width=6, color=colors.HIGHLIGHT)
-        card = VGroup(head, title, VGroup(track, done)).arrange(DOWN, buff=0.5)
-        return card.move_to([0, 0.6, 0])
-
-    def construct(self) -> None:
-        from manim import DOWN, FadeIn, FadeOut
-
-        card = self.get_card()
-        with self.beat("card", n=type(self).number, title=type(self).title) as b:
-            self.play(FadeIn(card, shift=0.2 * DOWN), run_time=b.part(0.3))
-        self.play(FadeOut(card), run_time=0.4)
 
 
 @dataclass
@@ -268,29 +222,6 @@ def _render_part_worker(spec, out: Path, quality: str, lang: str, fast: bool, se
     return r.video, r.subtitles
 
 
-class Progress:
-    """A progress bar across the lecture's parts, on stderr (rewritten in place on a terminal)."""
-
-    def __init__(self, total: int, stream=None, width: int = 24) -> None:
-        self.total, self.width = total, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.t0 = time.perf_counter()
-        try:
-            self.tty = self.stream.isatty()
-        except (AttributeError, ValueError):
-            self.tty = False
-
-    def __call__(self, done: int, what: str) -> None:
-        filled = int(round(self.width * done / max(1, self.total)))
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = f"[{bar}] {done}/{self.total} {what} ({time.perf_counter() - self.t0:.0f} s)"
-        if self.tty:
-            self.stream.write("\r\033[K" + line + ("\n" if done >= self.total else ""))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 # -- joining --------------------------------------------------------------------------------------
 def video_duration(path: Path) -> float:
     """Length of the video stream: frames / frame rate."""
@@ -431,13 +362,6 @@ def join_subtitles(parts: Sequence[Part]) -> str:
     return srt.compose(cues, reindex=True)
 
 
-def _atomic_text(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    return Path(tmp)
-
-
 def default_lecture_output(lang: str, quality: str) -> Path:
     from cnnanim.files import media_dir
 
@@ -475,8 +399,8 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         Parts rendered at once, one per process (None: :func:`cnnanim.output.render.default_jobs`).
         Only storyboards of registered scenes run in parallel; the result is the same.
     """
-    from cnnanim.output.render import QUALITIES
     from cnnanim.network.trace_cache import get_trace
+    from cnnanim.output.render import QUALITIES
     from cnnanim.speech.voice import check_voice, describe_voice
 
     t_start = time.perf_counter()
@@ -519,7 +443,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         for cls in classes:
             jobs.append((ch, cls.cli_name or cls.__name__, cls))
             specs.append(_part_spec(*jobs[-1], i + 1, len(planned), known))
-    bar = progress if callable(progress) else (Progress(len(jobs) + 1) if progress else None)
+    bar = progress if callable(progress) else (Progress(len(jobs) + 1, width=24) if progress else None)
     settings = dict(lang=lang, image=image, weights=weights, voice=voice)
     from cnnanim.output.render import default_jobs
 
@@ -581,8 +505,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         tmp_video = tmp / "lecture.mp4"
         title = "CNN Explainer lecture" if lang == "en" else "CNN 解释器讲座"
         remuxed = join_parts(parts, tmp_video, marks, audio=has_audio, title=title)
-        srt_tmp = _atomic_text(out.with_suffix(".srt"), join_subtitles(parts))
-        os.replace(srt_tmp, out.with_suffix(".srt"))
+        atomic_write(out.with_suffix(".srt"), join_subtitles(parts))
         os.replace(tmp_video, out)  # the video last: it marks a finished lecture
         if bar:
             bar(len(jobs) + 1, f"wrote {out}")

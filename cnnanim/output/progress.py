@@ -1,37 +1,66 @@
-"""Progress lines on stderr for batches of renders (stdout stays the list of written files)."""
+"""The one progress bar of cnnanim, on stderr (stdout stays the list of written files).
+
+On a terminal the bar is rewritten in place; elsewhere (a log, a pipe) each step is one line,
+so an error message that interrupts a batch starts on its own line.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 
-import click
 
+class Progress:
+    """``[#####-----] 2/5 relu (12 s)``: how far a batch of renders or a lecture has come.
 
-class SceneProgress:
-    """Overall progress of a batch: ``[####----] 2/5 relu ...`` then ``... relu done in 9.3 s``.
+    Call ``progress(done, what)`` after each step; :meth:`scene` adapts it to the callback of
+    :func:`cnnanim.output.render.render_scenes`.
 
-    Call it as the ``progress`` callback of :func:`cnnanim.output.render.render_scenes`. Silent for a
-    single scene unless ``always`` is set. One line per event, so an error message that
-    interrupts the batch starts on its own line.
+    Parameters
+    ----------
+    total : int
+        Steps in the batch.
+    stream : file, optional
+        Where to write (default: stderr).
+    quiet_single : bool
+        Say nothing for a batch of one (a single render needs no bar).
     """
 
-    def __init__(self, always: bool = False, stream=None) -> None:
-        self.always = always
+    def __init__(self, total: int = 0, stream=None, width: int = 20,
+                 quiet_single: bool = False) -> None:
+        self.total, self.width, self.quiet_single = total, width, quiet_single
         self.stream = stream
         self.t0 = time.perf_counter()
 
-    def __call__(self, index: int, total: int, name: str, result=None) -> None:
-        if total < 2 and not self.always:
+    def _out(self):
+        return self.stream if self.stream is not None else sys.stderr
+
+    def _tty(self) -> bool:
+        try:
+            return self._out().isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def bar(self, done: int) -> str:
+        """The bar alone: ``[####----]``."""
+        filled = int(round(self.width * done / max(1, self.total)))
+        return "[" + "#" * filled + "-" * (self.width - filled) + "]"
+
+    def __call__(self, done: int, what: str) -> None:
+        if self.quiet_single and self.total < 2:
             return
-        bar = _bar(index + (result is not None), total)
-        head = f"{bar} {index + 1}/{total} {name}"
-        if result is None:
-            click.echo(f"{head} ...", err=True, file=self.stream)
+        line = f"{self.bar(done)} {done}/{self.total} {what} ({time.perf_counter() - self.t0:.0f} s)"
+        out = self._out()
+        if self._tty():
+            out.write("\r\033[K" + line + ("\n" if done >= self.total else ""))
         else:
-            end = f" (total {time.perf_counter() - self.t0:.1f} s)" if index + 1 == total else ""
-            click.echo(f"{head} done in {result.seconds:.1f} s{end}", err=True, file=self.stream)
+            out.write(line + "\n")
+        out.flush()
 
-
-def _bar(done: int, total: int, width: int = 20) -> str:
-    n = int(round(width * done / max(1, total)))
-    return "[" + "#" * n + "-" * (width - n) + "]"
+    def scene(self, index: int, total: int, name: str, result=None) -> None:
+        """The ``progress`` callback of ``render_scenes``: before and after each scene."""
+        self.total = total
+        if result is None:
+            self(index, f"{name} ...")
+        else:
+            self(index + 1, f"{name} done in {result.seconds:.1f} s")

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnanim.errors import CnnanimError, UnknownNameError
+from cnnanim.files import atomic_write, media_dir
 from cnnanim.speech.narration import check_lang
-from cnnanim.files import media_dir
 
 #: ``-q`` letters -> Manim quality names.
 QUALITIES = {"l": "low_quality", "m": "medium_quality", "h": "high_quality",
@@ -197,28 +197,13 @@ def check_render(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     return cls
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_png(pixels, path: Path) -> Path:
     """Save an RGB(A) frame as an opaque PNG, atomically."""
     import numpy as np
     from PIL import Image
 
     img = Image.fromarray(np.ascontiguousarray(np.asarray(pixels)[..., :3]), "RGB")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, format="PNG")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: img.save(f, format="PNG"))
 
 
 def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None, weights=None,

@@ -26,11 +26,16 @@ import numpy as np
 from manim import UP, Scene, config
 
 from cnnanim.draw import colors
+from cnnanim.draw.text import Caption, label
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.draw.mobjects import Caption, label
-from cnnanim.speech.narration import (Beat, beat_duration, check_caption_font, check_lang,  # noqa: F401
-                                cue_times, estimate_duration, split_cues)
 from cnnanim.network.trace_cache import get_trace
+from cnnanim.speech.narration import (
+    Beat,
+    beat_duration,
+    check_caption_font,
+    check_lang,
+    estimate_duration,
+)
 
 
 class CnnScene(Scene):
@@ -230,7 +235,7 @@ class CnnScene(Scene):
         camera's own pixel grid (see :func:`cnnanim.draw.camera.rasterize_band`).
         """
         from cnnanim.draw.camera import BoxCamera, rasterize_band
-        from cnnanim.draw.mobjects import CAPTION_BAND
+        from cnnanim.draw.layout import CAPTION_BAND
 
         caption = Caption(text, self.lang, frame_width=config.frame_width,
                           frame_height=config.frame_height)
@@ -257,7 +262,12 @@ class CnnScene(Scene):
         before or after them, so it goes into the static frame, drawn once. When the region is
         unknown (updaters, custom animations, arcs) Manim's list is kept as it is.
         """
-        from cnnanim.draw.speedups import box_of, boxes_overlap, flat_animations, motion_boxes
+        from cnnanim.draw.speedups import (
+            box_of,
+            boxes_overlap,
+            flat_animations,
+            motion_boxes,
+        )
 
         moving = super().get_moving_mobjects(*animations)
         if not moving or not type(self).static_above:

@@ -18,16 +18,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, Create, FadeIn, FadeOut, GrowFromCenter,
-                   Group, Line, ReplacementTransform, Text, TransformFromCopy, UpdateFromAlphaFunc,
-                   VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Circle,
+    Create,
+    FadeIn,
+    FadeOut,
+    Group,
+    GrowFromCenter,
+    Line,
+    ReplacementTransform,
+    Text,
+    UpdateFromAlphaFunc,
+    VGroup,
+    Write,
+)
 
 from cnnanim.draw import colors
-from cnnanim.explain import maths
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid, kernel_glyph
+from cnnanim.draw.text import cached_text, label, number
 from cnnanim.errors import CnnanimError
+from cnnanim.explain import maths
 from cnnanim.explain.maths import ConvWindow
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid, fmt, kernel_glyph, label, number
-from cnnanim.draw.speedups import cached_text
+from cnnanim.explain.numbers import fmt
 from cnnanim.scenes.base import CnnScene
 
 TINTS = ("red", "green", "blue")

@@ -5,15 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, Dot, FadeIn, FadeOut, Group,
-                   ImageMobject, Line, Rectangle, ReplacementTransform, VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Group,
+    ImageMobject,
+    Line,
+    Rectangle,
+    ReplacementTransform,
+    VGroup,
+    Write,
+)
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim.draw import colors
+from cnnanim.draw.mobjects import FeatureMap
+from cnnanim.draw.text import label, number
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import FeatureMap, fmt, label, number
+from cnnanim.explain.numbers import decimals_for, fmt
 from cnnanim.scenes.base import CnnScene
-
 
 #: On-screen words per language (en, zh); numbers and names are filled in from the trace.
 LABELS = {
@@ -35,12 +52,6 @@ def words(key: str, lang: str = "en", **values) -> str:
     """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
     en, zh = LABELS[key]
     return (zh if lang == "zh" else en).format(**values)
-
-
-def decimals_for(values) -> int:
-    """2 decimals for values of 0.1 and more, 3 from 0.01, else 4 (small numbers stay readable)."""
-    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return 2 if m >= 0.1 else 3 if m >= 0.01 else 4
 
 
 def traced_cells(pooled: np.ndarray) -> list[tuple[int, int, int]]:
@@ -176,7 +187,7 @@ class Flatten(CnnScene):
         super().setup()
         self.data = self.get_flatten_data()
         self.vmax = colors.symmetric_range(self.data.pooled)
-        self.vdec = decimals_for(self.data.vector)
+        self.vdec = decimals_for(self.data.vector, most=4)
 
     def get_flatten_data(self) -> FlattenData:
         """The real pooled maps, vector, traced cells and logit terms (see :func:`flatten_data`)."""
@@ -226,7 +237,7 @@ class Flatten(CnnScene):
     @staticmethod
     def logit_decimals(t) -> int:
         """Decimals of a logit's sum, bias and total (at least 2)."""
-        return max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()])))
+        return max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()]), most=4))
 
     def get_logit_formula(self, k: int, full: bool = True) -> VGroup:
         """logit[class] = a few real terms + … = sum + bias = logit."""
@@ -234,8 +245,8 @@ class Flatten(CnnScene):
         t = d.logits[k]
         name = self.trace.class_names[t.class_index]
         shown = d.top_terms[k]
-        dec = decimals_for(t.inputs[shown])
-        wdec = decimals_for(t.weights[shown])
+        dec = decimals_for(t.inputs[shown], most=4)
+        wdec = decimals_for(t.weights[shown], most=4)
         pdec = self.logit_decimals(t)
         head = self.text("logit", 22, colors.LOGIT, cls=name)
         line1 = [head]

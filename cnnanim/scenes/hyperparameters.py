@@ -16,13 +16,31 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, Arrow, Succession, Create, FadeIn, FadeOut, Group, Line,
-                   Rectangle, ReplacementTransform, Square, Transform, VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    AnimationGroup,
+    Arrow,
+    Create,
+    FadeIn,
+    FadeOut,
+    Line,
+    Rectangle,
+    ReplacementTransform,
+    Square,
+    Succession,
+    Transform,
+    VGroup,
+    Write,
+)
 
 from cnnanim.draw import colors
-from cnnanim.explain import maths
+from cnnanim.draw.mobjects import FeatureMap, color_array
+from cnnanim.draw.text import label, number
 from cnnanim.errors import CnnanimError
-from cnnanim.draw.mobjects import CONTENT_BOTTOM, FeatureMap, color_array, label, number
+from cnnanim.explain import maths
 from cnnanim.scenes.base import CnnScene
 
 #: Colours of this chapter.

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, ReplacementTransform, Write
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    FadeIn,
+    FadeOut,
+    Group,
+    ReplacementTransform,
+    Write,
+)
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid, label
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.text import label
 from cnnanim.scenes.base import CnnScene
 
 TINTS = ("red", "green", "blue")

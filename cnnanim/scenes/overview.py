@@ -12,12 +12,27 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Group, Line,
-                   Rectangle, VGroup, VMobject, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    FadeIn,
+    Group,
+    GrowFromEdge,
+    Line,
+    MarkupText,
+    Rectangle,
+    VGroup,
+    VMobject,
+    Write,
+)
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import FeatureMap, fmt, font_for, label
-from cnnanim.draw.speedups import CachedMarkupText
+from cnnanim.draw.mobjects import FeatureMap
+from cnnanim.draw.text import CachedMarkupText, font_for, label
+from cnnanim.explain.numbers import fmt
 from cnnanim.scenes.base import CnnScene
 
 #: Input channel tints (a greyscale input has one plain channel).

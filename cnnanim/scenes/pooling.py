@@ -5,12 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, FadeTransform,
-                   Line, SurroundingRectangle, Transform, UpdateFromAlphaFunc, VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    FadeIn,
+    FadeOut,
+    FadeTransform,
+    Line,
+    SurroundingRectangle,
+    Transform,
+    UpdateFromAlphaFunc,
+    VGroup,
+    Write,
+)
 
 from cnnanim.draw import colors
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.text import label, number
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid, fmt, label, number
+from cnnanim.explain.numbers import decimals_for, fmt
 from cnnanim.scenes.base import CnnScene
 
 #: Colour of output cells not computed yet.
@@ -32,12 +49,6 @@ def words(key: str, lang: str = "en", **values) -> str:
     """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
     en, zh = LABELS[key]
     return (zh if lang == "zh" else en).format(**values)
-
-
-def decimals_for(values: np.ndarray) -> int:
-    """2 decimals, or 3 when every value is below 0.1 (keeps small activations readable)."""
-    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return 2 if m >= 0.1 else 3
 
 
 def choose_windows(x_map: np.ndarray, count: int = 3, size: int = 2,

@@ -7,7 +7,6 @@ import pkgutil
 
 from cnnanim.errors import UnknownNameError
 
-
 #: Scene modules that failed to import in the last :func:`all_scenes` call -> the error.
 BROKEN: dict[str, str] = {}
 
@@ -15,7 +14,6 @@ BROKEN: dict[str, str] = {}
 def all_scenes() -> dict[str, type]:
     """Scene name -> class, for every scene module in the ``scenes/`` folder, sorted by name."""
     import cnnanim.scenes
-
     from cnnanim.scenes.base import CnnScene
 
     found: dict[str, type] = {}

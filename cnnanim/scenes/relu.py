@@ -6,14 +6,32 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Axes, Create, DashedLine, Dot, FadeIn, FadeOut,
-                   Indicate, Line, ReplacementTransform, UpdateFromAlphaFunc, VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Axes,
+    Create,
+    DashedLine,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Indicate,
+    Line,
+    ReplacementTransform,
+    UpdateFromAlphaFunc,
+    VGroup,
+    Write,
+)
 
 from cnnanim.draw import colors
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.text import label, number
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid, fmt, label, number
+from cnnanim.explain.numbers import decimals_for, fmt
 from cnnanim.scenes.base import CnnScene
-
 
 #: On-screen words per language (en, zh); numbers and names are filled in from the trace.
 LABELS = {
@@ -38,12 +56,6 @@ def relu_pair(trace, layer: str) -> tuple[str, str]:
     suffix = layer.split("_", 1)[1]
     conv, rel = f"conv_{suffix}", f"relu_{suffix}"
     return conv, rel
-
-
-def decimals_for(values: np.ndarray) -> int:
-    """Decimals that keep small activations readable (2, or 3 when every value is below 0.1)."""
-    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return 2 if m >= 0.1 else 3
 
 
 def choose_window(conv_map: np.ndarray, size: int = 4) -> tuple[int, int]:

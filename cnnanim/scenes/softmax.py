@@ -12,13 +12,28 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, GrowFromEdge, Line,
-                   MarkupText, Rectangle, SurroundingRectangle, Text, VGroup, Write)
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    FadeIn,
+    FadeOut,
+    GrowFromEdge,
+    Line,
+    MarkupText,
+    Rectangle,
+    SurroundingRectangle,
+    Text,
+    VGroup,
+    Write,
+)
 
 from cnnanim.draw import colors
+from cnnanim.draw.text import FONT, MONO, CachedMarkupText, cached_text, label
 from cnnanim.explain import maths
-from cnnanim.draw.mobjects import FONT, MONO, fmt, label
-from cnnanim.draw.speedups import CachedMarkupText, cached_text
+from cnnanim.explain.numbers import fmt
 from cnnanim.scenes.base import CnnScene
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

@@ -132,8 +132,8 @@ def check_caption_font(lang: str) -> None:
     """Chinese captions need the Noto Sans CJK SC font: raise a clear error when it is missing."""
     if lang != "zh":
         return
+    from cnnanim.draw.text import CJK_FONT
     from cnnanim.errors import CnnanimError
-    from cnnanim.draw.mobjects import CJK_FONT
 
     fonts = _font_families()
     if fonts and CJK_FONT not in fonts:

@@ -32,7 +32,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import wave
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnanim import files
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.speech.narration import check_lang
 
@@ -64,13 +64,9 @@ def check_voice(voice: str | None) -> str:
 
 
 def cache_dir() -> Path:
-    """Where clips are kept: ``$CNNANIM_VOICE_CACHE``, else ``$XDG_CACHE_HOME/cnnanim/voice``
-    (default ``~/.cache/cnnanim/voice``)."""
-    env = os.environ.get("CNNANIM_VOICE_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cnnanim" / "voice"
+    """Where clips are kept (see :func:`cnnanim.files.cache_dir`: ``$CNNANIM_VOICE_CACHE``,
+    ``$CNNANIM_CACHE/voice``, ``~/.cache/cnnanim/voice``)."""
+    return files.cache_dir("voice")
 
 
 def spoken_text(text: str, lang: str) -> str:
@@ -148,7 +144,7 @@ class Clip:
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    with wave.open(str(path), "wb") as w:
+    with wave.open(path if hasattr(path, "write") else str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
@@ -205,21 +201,10 @@ class SpeechService:
                 pass  # a damaged entry: make it again
         samples, rate, words, positions = self._speak(spoken_text(text, lang), lang)
         duration = len(samples) / rate
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=folder)
-        os.close(fd)
-        try:
-            _write_wav(Path(tmp), samples, rate)
-            os.replace(tmp, wav)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        files.atomic_write(wav, lambda f: _write_wav(f, samples, rate), parents=True)
         m = {"engine": self.engine, "voice": self.voice_name(lang), "lang": lang, "text": text,
              "duration": duration, "words": words, "positions": positions}
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(m, f, ensure_ascii=False)
-        os.replace(tmp, meta)
+        files.atomic_write(meta, json.dumps(m, ensure_ascii=False), parents=True)
         return Clip(wav, duration, [tuple(w) for w in words], positions)
 
     def _speak(self, text: str, lang: str):  # pragma: no cover - abstract

@@ -1,0 +1,49 @@
+"""A chapter's title card in the lecture: its number, its title and where it sits, spoken."""
+
+from __future__ import annotations
+
+from manim import DOWN, FadeIn, FadeOut, Line, VGroup
+
+from cnnanim.draw import colors
+from cnnanim.draw.text import label
+from cnnanim.scenes.base import CnnScene
+from cnnanim.speech.narration import check_lang
+
+
+class TitleCard(CnnScene):
+    """A chapter's title card: its number and title, spoken."""
+
+    cli_name = ""  # not a scene of its own
+    description = "Chapter title card of the lecture"
+    valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
+    number: int = 1
+    total: int = 1
+    title: str = ""
+    NARRATION = {
+        "card": {"en": "Chapter {n}: {title}.", "zh": "第{n}章：{title}。"},
+    }
+
+    def setup(self) -> None:
+        """Only the language: a title card needs no trace."""
+        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+
+    def get_card(self):
+        """Chapter number, title and a bar showing where the chapter sits in the lecture."""
+        n, total = type(self).number, type(self).total
+        head = label(f"第 {n} 章" if self.lang == "zh" else f"Chapter {n} of {total}", 30,
+                     color=colors.MUTED, lang=self.lang)
+        title = label(type(self).title, 64, lang=self.lang, weight="BOLD")
+        if title.width > 12:
+            title.scale_to_fit_width(12)
+        width = 8.0
+        track = Line([-width / 2, 0, 0], [width / 2, 0, 0], stroke_width=6, color="#e6e6e6")
+        done = Line([-width / 2, 0, 0], [-width / 2 + width * n / max(1, total), 0, 0],
+                    stroke_width=6, color=colors.HIGHLIGHT)
+        card = VGroup(head, title, VGroup(track, done)).arrange(DOWN, buff=0.5)
+        return card.move_to([0, 0.6, 0])
+
+    def construct(self) -> None:
+        card = self.get_card()
+        with self.beat("card", n=type(self).number, title=type(self).title) as b:
+            self.play(FadeIn(card, shift=0.2 * DOWN), run_time=b.part(0.3))
+        self.play(FadeOut(card), run_time=0.4)
