@@ -16,3 +16,13 @@ CAPTION_BAND = 1.4
 
 #: Lowest y a scene's content should reach (frame height 8).
 CONTENT_BOTTOM = -4.0 + CAPTION_BAND + 0.15
+
+#: Margin kept clear at the left and right edges of the frame.
+SIDE_MARGIN = 0.35
+#: Left and right x of the safe area.
+SAFE_LEFT = -FRAME_WIDTH / 2 + SIDE_MARGIN
+SAFE_RIGHT = FRAME_WIDTH / 2 - SIDE_MARGIN
+#: The title line: titles sit at the top-left, ``TITLE_BUFF`` from the corner.
+TITLE_BUFF = 0.35
+#: Highest y a scene's content should reach (below the title line).
+CONTENT_TOP = FRAME_HEIGHT / 2 - 0.95

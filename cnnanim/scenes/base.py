@@ -60,6 +60,9 @@ class CnnScene(Scene):
     NARRATION : dict
         Beat key -> {language -> text}. Texts may hold ``{name}`` fields filled by
         :meth:`beat` with numbers from the trace.
+    WORDS : dict
+        The scene's on-screen words: key -> {language -> text}, read with :meth:`words`
+        and drawn with :meth:`get_words`; every key has both languages.
     """
 
     cli_name: ClassVar[str] = ""
@@ -75,6 +78,7 @@ class CnnScene(Scene):
     default_layer: ClassVar[str] = "conv_1_1"
     valid_layer_kinds: ClassVar[tuple[str, ...]] = ("conv",)
     NARRATION: ClassVar[dict[str, dict[str, str]]] = {}
+    WORDS: ClassVar[dict[str, dict[str, str]]] = {}
     #: Composite images only inside their bounding box (see cnnanim.draw.camera); False: stock camera.
     box_camera: ClassVar[bool] = True
     #: Draw each caption once into an image that the BoxCamera copies on every frame (identical
@@ -168,6 +172,19 @@ class CnnScene(Scene):
             raise UnknownNameError("narration beat", key, list(self.NARRATION)) from None
         text = texts.get(self.lang) or texts["en"]
         return text.format(**values) if values else text
+
+    def words(self, key: str, **values) -> str:
+        """On-screen words ``key`` of :attr:`WORDS` in the scene's language, ``values`` filled in."""
+        try:
+            texts = self.WORDS[key]
+        except KeyError:
+            raise UnknownNameError("on-screen words", key, list(self.WORDS)) from None
+        text = texts.get(self.lang) or texts["en"]
+        return text.format(**values) if values else text
+
+    def get_words(self, key: str, size: float = 24, color: str = colors.INK, **values):
+        """:meth:`words` drawn as a label in the scene's font."""
+        return label(self.words(key, **values), size, color, lang=self.lang)
 
     def get_speech(self):
         """The speech service of this render (None: captions only), chosen once per scene.
