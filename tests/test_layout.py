@@ -216,3 +216,22 @@ def test_colour_scales_end_points():
     # input channels: 0 and 1 of a grey channel are black and white
     g = colors.input_rgb(np.array([0.0, 1.0]))
     assert np.allclose(g[0], 0) and np.allclose(g[1], 1)
+
+
+def test_cnnanim_cache_moves_every_cache(tmp_path):
+    """With ``$CNNANIM_CACHE`` a narrated render writes traces, text and voice clips there and
+    nothing under the home folder's cache."""
+    import os
+
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CNNANIM_") and k != "XDG_CACHE_HOME"}
+    env.update(HOME=str(home), CNNANIM_CACHE=str(cache))
+    proc = subprocess.run([sys.executable, "-m", "cnnanim", "render", "input", "-q", "l",
+                           "--voice", "espeak", "-o", str(tmp_path / "out") + "/"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {p.name for p in cache.iterdir()} == {"traces", "text", "voice"}
+    assert all(any((cache / k).iterdir()) for k in ("traces", "text", "voice"))
+    assert list(home.rglob("*")) == []
