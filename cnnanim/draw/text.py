@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from manim import DOWN, MarkupText, Rectangle, Text, VGroup, VMobject
+from manim import DOWN, UP, MarkupText, Rectangle, Text, VGroup, VMobject
 from manim.utils.color import ManimColor
 
 from cnnanim.draw import colors
@@ -41,6 +41,17 @@ def label(text: str, size: float = 24, color: str = colors.INK, lang: str = "en"
           weight: str = "NORMAL") -> Text:
     """A short piece of text in the scene's font."""
     return cached_text(text, font=font_for(lang), font_size=size, color=color, weight=weight)
+
+
+def on_row(text: Text, y: float) -> Text:
+    """Put a label whose first glyph is a capital "X" on row ``y`` and drop the "X".
+
+    Centring the "X" (cap height, like digits) puts every name on the same baseline as the
+    numbers of its row, whatever its descenders.
+    """
+    text.shift(UP * (y - text[0].get_center()[1]))
+    text.remove(text[0])
+    return text
 
 
 #: Characters :class:`NumberText` can draw.
