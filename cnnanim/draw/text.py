@@ -19,6 +19,7 @@ from manim.utils.color import ManimColor
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import CAPTION_BAND
+from cnnanim.errors import CnnanimError
 from cnnanim.explain.numbers import fmt
 from cnnanim.files import atomic_write, cache_dir
 
@@ -158,6 +159,27 @@ class Caption(VGroup):
         self.text.move_to(band)
         self.band = band
         self.add(band, self.text)
+
+
+
+@lru_cache(maxsize=None)
+def _font_families() -> frozenset[str]:
+    try:
+        import manimpango
+
+        return frozenset(manimpango.list_fonts())
+    except Exception:  # pragma: no cover - no pango: let manim report it
+        return frozenset()
+
+
+def check_caption_font(lang: str) -> None:
+    """Chinese captions need the Noto Sans CJK SC font: raise a clear error when it is missing."""
+    if lang != "zh":
+        return
+    fonts = _font_families()
+    if fonts and CJK_FONT not in fonts:
+        raise CnnanimError(f"Chinese captions need the font {CJK_FONT!r}, which is not installed: "
+                           "install the fonts-noto-cjk package (apt-get install fonts-noto-cjk)")
 
 
 # -- text outlines, cached on disk ----------------------------------------------------------

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnanim.draw.colors import symmetric_range
 from cnnanim.explain.input import channel_scales
-from cnnanim.explain.numbers import fmt
+from cnnanim.explain.numbers import fmt, symmetric_range
 
 
 @dataclass
