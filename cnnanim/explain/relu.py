@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnanim.draw.colors import symmetric_range
+from cnnanim.explain.numbers import symmetric_range
 from cnnanim.explain import maths
 
 
