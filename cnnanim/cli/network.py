@@ -94,6 +94,39 @@ def import_tfjs_command(model_json: str, out: str) -> None:
     click.echo(f"wrote {import_tfjs(model_json, out)}")
 
 
+@weights_group.command("import-torch")
+@click.argument("file", type=click.Path())
+@click.option("--out", "-o", type=click.Path(dir_okay=False), required=True,
+              help="The .safetensors file to write.")
+@click.option("--classes", default=None,
+              help="Class names in output order, comma-separated (default: 0, 1, ..., N-1).")
+@click.option("--classes-file", type=click.Path(), default=None,
+              help="A text file with one class name per line, in output order.")
+@click.option("--image-size", type=click.IntRange(1, None), default=None,
+              help="Input width and height (default: inferred from the classifier's width, "
+                   "e.g. 28 for hidden x 7 x 7).")
+@click.option("--padding", type=click.IntRange(0, None), default=None,
+              help="Conv padding (a state_dict does not store it; default: 1 for kernel 3, as "
+                   "the seed's CNNModel; 0 for CNN Explainer's layer names).")
+def import_torch_command(file: str, out: str, classes: str | None, classes_file: str | None,
+                         image_size: int | None, padding: int | None) -> None:
+    """Convert a PyTorch state_dict of the seed's CNNModel (FILE, a .pth) to safetensors.
+
+    Save it with torch.save(model.state_dict(), "model.pth"). The file is read with
+    torch.load(weights_only=True), so nothing in it ever runs; a whole pickled model is refused.
+    Input channels, hidden units, classes and kernel size come from the tensor shapes, the
+    input size from the classifier's width.
+
+    \b
+    Example:
+      cnnanim weights import-torch model.pth -o fashion.safetensors \\
+          --classes "T-shirt,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
+    """
+    from cnnanim.network.torch_import import import_torch
+
+    click.echo(f"wrote {import_torch(file, out, classes=classes, classes_file=classes_file, image_size=image_size, padding=padding)}")
+
+
 @weights_group.command("info")
 @click.argument("file", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")

@@ -172,6 +172,14 @@ def check_supported(p: Preset, where: str = "the model") -> None:
                                f"TinyVGGs with {valid} {words[key]}")
 
 
+def preset_name_of(p: Preset) -> str:
+    """``explainer`` or ``seed`` when ``p`` has that preset's architecture, else ``custom``."""
+    for name, known in PRESETS.items():
+        if known.architecture() == p.architecture():
+            return name
+    return "custom"
+
+
 def get_preset(name: str) -> Preset:
     """Return the preset called ``name``; an unknown name lists the valid ones."""
     try:
