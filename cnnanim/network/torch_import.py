@@ -236,14 +236,6 @@ def parse_class_names(classes: str | None, classes_file: str | os.PathLike | Non
     return names
 
 
-def preprocessing_of(p: Preset) -> str:
-    """How a photo becomes the input of ``p`` (what :func:`load_image` does)."""
-    colour = "greyscale" if p.in_channels == 1 else "RGB"
-    return (f"{colour}, shorter side scaled to {p.image_size}, centre crop "
-            f"{p.image_size}x{p.image_size}, /255 to float32 in [0, 1]; no mean/std "
-            "normalisation (as torchvision's ToTensor)")
-
-
 def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: str | None = None,
                  classes_file: str | os.PathLike | None = None, image_size: int | None = None,
                  padding: int | None = None) -> Path:
@@ -265,6 +257,7 @@ def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: st
     Path
         ``out``.
     """
+    from cnnanim.network.images import describe_preprocessing
     from cnnanim.network.weights import WeightsInfo, save_weights
 
     path = Path(path)
@@ -289,7 +282,7 @@ def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: st
     if padding is not None:
         command += ["--padding", str(padding)]
     info = WeightsInfo(
-        preset=arch.name, class_names=list(arch.classes), preprocessing=preprocessing_of(arch),
+        preset=arch.name, class_names=list(arch.classes), preprocessing=describe_preprocessing(arch),
         source=shlex.join(command),
         extra={"origin": f"PyTorch state_dict ({style} layer names) {path.name}",
                "state_dict_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
