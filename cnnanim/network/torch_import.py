@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import shlex
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,15 +51,20 @@ def _load_pickle_safely(path: Path) -> object:
     if not path.is_file():
         raise CnnanimError(f"PyTorch file not found: {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the error says it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         text = str(e)
-        if "Weights only load failed" in text or "Unsupported global" in text:
+        code = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        if code:
             raise CnnanimError(
-                f"{path} holds pickled code or a whole pickled model, which cnnanim never runs; "
-                f"expected a state_dict: {SAVE_HINT}") from None
-        raise CnnanimError(f"{path} is not a file saved by torch.save ({_first_line(e)}); "
-                           f"{SAVE_HINT}") from None
+                f"{path} holds a whole pickled model or other code (it names {code.group(1)}), "
+                f"which cnnanim never runs; expected a state_dict: {SAVE_HINT}") from None
+        detail = next((line.strip() for line in text.splitlines() if "Unsupported" in line),
+                      _first_line(e))
+        raise CnnanimError(f"{path} is not a file saved by torch.save ({detail}); cnnanim reads "
+                           f"plain state_dicts and never runs code from a file; {SAVE_HINT}") from None
     except Exception as e:  # zip, EOF, magic-number and storage errors of a broken file
         raise CnnanimError(f"{path} is not a file saved by torch.save ({_first_line(e)}); "
                            f"{SAVE_HINT}") from None
