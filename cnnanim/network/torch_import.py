@@ -11,7 +11,6 @@ import hashlib
 import os
 import pickle
 import re
-import shlex
 import warnings
 from pathlib import Path
 
@@ -265,7 +264,7 @@ def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: st
         ``out``.
     """
     from cnnanim.network.images import describe_preprocessing
-    from cnnanim.network.weights import WeightsInfo, save_weights
+    from cnnanim.network.weights import WeightsInfo, save_weights, source_command
 
     path = Path(path)
     raw = read_state_dict(path)
@@ -279,18 +278,12 @@ def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: st
     arch = infer_architecture(state, class_names, style=style, image_size=image_size,
                               padding=padding, names=names, where=str(path))
     check_supported(arch, str(path))
-    command = ["cnnanim", "weights", "import-torch", str(path), "-o", str(out)]
-    if classes is not None:
-        command += ["--classes", classes]
-    if classes_file is not None:
-        command += ["--classes-file", str(classes_file)]
-    if image_size is not None:
-        command += ["--image-size", str(image_size)]
-    if padding is not None:
-        command += ["--padding", str(padding)]
+    command = source_command("cnnanim", "weights", "import-torch", path, options=[
+        ("-o", out), ("--classes", classes), ("--classes-file", classes_file),
+        ("--image-size", image_size), ("--padding", padding)])
     info = WeightsInfo(
         preset=arch.name, class_names=list(arch.classes), preprocessing=describe_preprocessing(arch),
-        source=shlex.join(command),
+        source=command,
         extra={"origin": f"PyTorch state_dict ({style} layer names) {path.name}",
                "state_dict_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                "inferred": "input channels, hidden units, classes, kernel from the tensor "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import shlex
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -266,22 +265,13 @@ def command_line(preset: str, epochs: int, seed: int, batch_size: int, lr: float
                  data: str | os.PathLike | None = None, hidden_units: int | None = None,
                  image_size: int | None = None, val_split: float | None = None) -> str:
     """The ``cnnanim train`` command that reproduces a training run."""
-    parts = ["cnnanim", "train"]
-    if data is not None:
-        parts += ["--data", str(data)]
-    parts += ["--preset", preset]
-    if hidden_units is not None:
-        parts += ["--hidden-units", str(hidden_units)]
-    if image_size is not None:
-        parts += ["--image-size", str(image_size)]
-    if val_split is not None:
-        parts += ["--val-split", f"{val_split:g}"]
-    parts += ["--epochs", str(epochs), "--seed", str(seed), "--batch-size", str(batch_size),
-              "--lr", f"{lr:g}"]
-    if limit is not None:
-        parts += ["--limit", str(limit)]
-    parts += ["-o", str(out)]
-    return shlex.join(parts)
+    from cnnanim.network.weights import source_command
+
+    return source_command("cnnanim", "train", options=[
+        ("--data", data), ("--preset", preset), ("--hidden-units", hidden_units),
+        ("--image-size", image_size), ("--val-split", val_split), ("--epochs", epochs),
+        ("--seed", seed), ("--batch-size", batch_size), ("--lr", float(lr)), ("--limit", limit),
+        ("-o", out)])
 
 
 def _set_determinism(seed: int, threads: int | None) -> None:

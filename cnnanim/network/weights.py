@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -85,6 +87,16 @@ class WeightsInfo:
             raise CnnanimError(f"{where} names no architecture and an unknown preset "
                                f"{self.preset!r} (valid: {', '.join(PRESETS)})")
         return get_preset(self.preset).with_classes(self.class_names)
+
+
+def source_command(*words: object, options: Sequence[tuple[str, object]] = ()) -> str:
+    """The shell command stored as a weights file's ``source``: ``words``, then each option
+    whose value is not None (floats written with ``:g``)."""
+    parts = [str(w) for w in words]
+    for flag, value in options:
+        if value is not None:
+            parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return shlex.join(parts)
 
 
 def state_to_numpy(state: dict) -> dict[str, np.ndarray]:
