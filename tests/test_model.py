@@ -208,7 +208,8 @@ def test_architecture_round_trip_and_supported_range():
                     classes=tuple(map(str, range(12))))
     assert preset_name_of(custom) == "custom"
     check_supported(custom)
-    for bad, words in [(dict(in_channels=2), "2 input channels"), (dict(hidden_units=65), "65 hidden"),
+    for bad, words in [(dict(in_channels=2), "2 input channels"),
+                       (dict(hidden_units=65), "65 hidden"),
                        (dict(image_size=130), "130 input size"), (dict(classes=("a",)), "1 classes")]:
         with pytest.raises(CnnanimError, match=words):
             check_supported(Preset(**{**custom.__dict__, **bad}))

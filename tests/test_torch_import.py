@@ -163,7 +163,8 @@ def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path, how)
     out = tmp_path / "out.safetensors"
     with pytest.raises(CnnanimError) as e:
         import_torch(path, out)
-    assert "never runs" in str(e.value) and 'torch.save(model.state_dict(), "model.pth")' in str(e.value)
+    assert "never runs" in str(e.value)
+    assert 'torch.save(model.state_dict(), "model.pth")' in str(e.value)
     assert not marker.exists(), "importing executed code from the file"
     assert not out.exists()
 
@@ -217,7 +218,8 @@ def test_unknown_layout_says_what_it_expected(tmp_path):
     with pytest.raises(CnnanimError) as e:
         import_torch(tmp_path / "fc.pth", tmp_path / "o.safetensors")
     msg = str(e.value)
-    assert "unexpected fc.weight" in msg and "block_1.0.weight" in msg and "classifier.1.bias" in msg
+    assert "unexpected fc.weight" in msg
+    assert "block_1.0.weight" in msg and "classifier.1.bias" in msg
     assert 'torch.save(model.state_dict(), "model.pth")' in msg
 
 
@@ -249,7 +251,8 @@ def test_unsupported_sizes_are_refused(tmp_path):
 def test_class_names(tmp_path):
     assert parse_class_names(None, None, 3) == ["0", "1", "2"]
     (tmp_path / "names.txt").write_text("T-shirt/top\nTrouser\n\nSneaker\n", encoding="utf-8")
-    assert parse_class_names(None, tmp_path / "names.txt", 3) == ["T-shirt/top", "Trouser", "Sneaker"]
+    names = parse_class_names(None, tmp_path / "names.txt", 3)
+    assert names == ["T-shirt/top", "Trouser", "Sneaker"]
     with pytest.raises(CnnanimError, match="2 class names; the model has 3 outputs"):
         parse_class_names("a,b", None, 3)
     with pytest.raises(CnnanimError, match="'a' twice"):

@@ -306,6 +306,7 @@ def test_sizes_come_from_the_arrays(traces):
     arch = Preset("custom", in_channels=1, image_size=20, hidden_units=3, padding=1,
                   classes=tuple("abcde"))
     torch.manual_seed(0)
-    t = trace(TinyVGG.from_preset(arch), random_image("seed")[:, :20, :20], class_names=list("abcde"))
+    t = trace(TinyVGG.from_preset(arch), random_image("seed")[:, :20, :20],
+              class_names=list("abcde"))
     assert (t.input_shape, t.hidden_units, t.num_classes) == ((1, 20, 20), 3, 5)
     assert t["max_pool_2"].shape == (3, 5, 5)

@@ -231,7 +231,8 @@ def test_architecture_in_the_metadata_builds_the_model(tmp_path):
     # a malformed architecture or an unknown preset without one: one line
     for bad in ({"in_channels": 3}, {**arch.architecture(), "image_size": "48"}):
         path = save_weights(tmp_path / "b.safetensors", state_to_numpy(model.state_dict()),
-                            WeightsInfo(preset="custom", class_names=list("abcd"), architecture=bad))
+                            WeightsInfo(preset="custom", class_names=list("abcd"),
+                                        architecture=bad))
         with pytest.raises(CnnanimError, match="malformed architecture"):
             load_model(path)
     path = save_weights(tmp_path / "c.safetensors", state_to_numpy(model.state_dict()),

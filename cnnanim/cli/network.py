@@ -168,7 +168,9 @@ def import_torch_command(file: str, out: str, classes: str | None, classes_file:
     """
     from cnnanim.network.torch_import import import_torch
 
-    click.echo(f"wrote {import_torch(file, out, classes=classes, classes_file=classes_file, image_size=image_size, padding=padding)}")
+    path = import_torch(file, out, classes=classes, classes_file=classes_file,
+                        image_size=image_size, padding=padding)
+    click.echo(f"wrote {path}")
 
 
 @weights_group.command("info")

@@ -190,7 +190,8 @@ def read_npz(path: str | os.PathLike, arch: Preset) -> Dataset:
         raise CnnanimError(f"{path}: a label is >= the {len(names)} class names")
     x = _npz_images(arrays["x_train"], arch, f"{path} x_train")
     if len(x) != len(arrays["y_train"]):
-        raise CnnanimError(f"{path}: {len(x)} images in x_train but {len(arrays['y_train'])} labels")
+        raise CnnanimError(f"{path}: {len(x)} images in x_train but "
+                           f"{len(arrays['y_train'])} labels")
     if test_keys[0] in arrays and test_keys[1] in arrays:
         xv = _npz_images(arrays[test_keys[0]], arch, f"{path} {test_keys[0]}")
         yv = arrays[test_keys[1]].astype(np.int64)

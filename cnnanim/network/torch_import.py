@@ -62,8 +62,9 @@ def _load_pickle_safely(path: Path) -> object:
                 f"which cnnanim never runs; expected a state_dict: {SAVE_HINT}") from None
         detail = next((line.strip() for line in text.splitlines() if "Unsupported" in line),
                       _first_line(e))
-        raise CnnanimError(f"{path} is not a file saved by torch.save ({detail}); cnnanim reads "
-                           f"plain state_dicts and never runs code from a file; {SAVE_HINT}") from None
+        raise CnnanimError(f"{path} is not a file saved by torch.save ({detail}); cnnanim "
+                           "reads plain state_dicts and never runs code from a file; "
+                           f"{SAVE_HINT}") from None
     except Exception as e:  # zip, EOF, magic-number and storage errors of a broken file
         raise CnnanimError(f"{path} is not a file saved by torch.save ({_first_line(e)}); "
                            f"{SAVE_HINT}") from None
@@ -96,7 +97,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if not isinstance(obj, dict) or not obj:
         what = "an empty dict" if isinstance(obj, dict) else f"a {type(obj).__name__}"
         raise CnnanimError(f"{path} holds {what}, not a state_dict; {SAVE_HINT}")
-    bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    bad = [str(k) for k, v in obj.items()
+           if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
         raise CnnanimError(f"{path}: {bad[0]!r} is not a tensor, so this is not a state_dict; "
                            f"{SAVE_HINT}")
@@ -143,12 +145,17 @@ def to_stage_names(state: dict[str, np.ndarray], where: str) -> tuple[dict[str, 
             f"{where} is not a state_dict of the seed's CNNModel: {'; '.join(parts)}; expected "
             f"exactly {', '.join(_expected_keys(CNNMODEL_LAYERS))} (or CNN Explainer's names "
             f"conv_1_1 ... output); {SAVE_HINT}")
-    return {f"{layers[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v for k, v in state.items()}, style
+    renamed = {}
+    for key, value in state.items():
+        layer, kind = key.rsplit(".", 1)
+        renamed[f"{layers[layer]}.{kind}"] = value
+    return renamed, style
 
 
-def infer_architecture(state: dict[str, np.ndarray], classes: list[str], *, style: str = "CNNModel",
-                       image_size: int | None = None, padding: int | None = None,
-                       names: dict[str, str] | None = None, where: str = "the state_dict") -> Preset:
+def infer_architecture(state: dict[str, np.ndarray], classes: list[str], *,
+                       style: str = "CNNModel", image_size: int | None = None,
+                       padding: int | None = None, names: dict[str, str] | None = None,
+                       where: str = "the state_dict") -> Preset:
     """The TinyVGG that ``state`` (cnnanim's stage names) belongs to, from its tensor shapes.
 
     Input channels, hidden units and kernel size come from ``conv_1_1.weight``, the classes from
@@ -189,10 +196,12 @@ def infer_architecture(state: dict[str, np.ndarray], classes: list[str], *, styl
                                f"{name('output.weight')} {out_w}); {SAVE_HINT}")
     side = int(round((width / hidden) ** 0.5)) if width % hidden == 0 else 0
     if side < 1 or hidden * side * side != width:
-        raise CnnanimError(f"{where}: {name('output.weight')} takes {width} inputs, expected hidden "
-                           f"units x S x S = {hidden} x S x S for some side S; {SAVE_HINT}")
+        raise CnnanimError(f"{where}: {name('output.weight')} takes {width} inputs, expected "
+                           f"hidden units x S x S = {hidden} x S x S for some side S; "
+                           f"{SAVE_HINT}")
     default = (k - 1) // 2 if style == "CNNModel" else 0
-    candidates = [padding] if padding is not None else [default] + [p for p in range(k) if p != default]
+    candidates = ([padding] if padding is not None
+                  else [default] + [p for p in range(k) if p != default])
     for p in candidates:
         size = image_size if image_size is not None else input_size_for(side, k, p)
         if size is None:
@@ -234,11 +243,13 @@ def parse_class_names(classes: str | None, classes_file: str | os.PathLike | Non
     else:
         return [str(i) for i in range(n)]
     if len(names) != n or "" in names:
-        raise CnnanimError(f"{where} {len(names)} class names{' (one is empty)' if '' in names else ''}"
-                           f"; the model has {n} outputs, so give {n} names in output order")
+        empty = " (one is empty)" if "" in names else ""
+        raise CnnanimError(f"{where} {len(names)} class names{empty}; the model has {n} outputs, "
+                           f"so give {n} names in output order")
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise CnnanimError(f"{where} the class name {dupes[0]!r} twice; every class needs its own name")
+        raise CnnanimError(f"{where} the class name {dupes[0]!r} twice; every class needs its "
+                           "own name")
     return names
 
 
@@ -282,7 +293,8 @@ def import_torch(path: str | os.PathLike, out: str | os.PathLike, *, classes: st
         ("-o", out), ("--classes", classes), ("--classes-file", classes_file),
         ("--image-size", image_size), ("--padding", padding)])
     info = WeightsInfo(
-        preset=arch.name, class_names=list(arch.classes), preprocessing=describe_preprocessing(arch),
+        preset=arch.name, class_names=list(arch.classes),
+        preprocessing=describe_preprocessing(arch),
         source=command,
         extra={"origin": f"PyTorch state_dict ({style} layer names) {path.name}",
                "state_dict_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),

@@ -397,12 +397,17 @@ def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, l
 
     from cnnanim.network.images import describe_preprocessing
     from cnnanim.network.model import TinyVGG
-    from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
+    from cnnanim.network.weights import (
+        WeightsInfo,
+        save_weights,
+        source_command,
+        state_to_numpy,
+    )
 
     p = get_preset(preset)
     arch = _architecture(preset, hidden_units, image_size)
-    check_supported(arch, f"--preset {p.name}" + (f" --hidden-units {hidden_units}" if hidden_units else "")
-                    + (f" --image-size {image_size}" if image_size else ""))
+    check_supported(arch, source_command("--preset", p.name, options=[
+        ("--hidden-units", hidden_units), ("--image-size", image_size)]))
     base = config or DEFAULT_CONFIGS[p.name]
     cfg = TrainConfig(**{**base.__dict__,
                          **{k: v for k, v in (("epochs", epochs), ("batch_size", batch_size),
