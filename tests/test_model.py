@@ -187,3 +187,34 @@ def test_unknown_preset_lists_valid_names():
     assert str(info.value) == "unknown preset 'mnist'; valid: explainer, seed"
     with pytest.raises(UnknownNameError):
         TinyVGG.from_preset("mnist")
+
+
+def test_architecture_round_trip_and_supported_range():
+    from cnnanim.network.presets import (
+        check_supported,
+        input_size_for,
+        preset_from_architecture,
+        preset_name_of,
+    )
+
+    for name, p in PRESETS.items():
+        again = preset_from_architecture(name, p.architecture(), p.classes)
+        assert (again.architecture(), again.classes) == (p.architecture(), p.classes)
+        assert preset_name_of(again) == name
+        check_supported(p)
+    assert input_size_for(7, 3, 1) == 28 and input_size_for(13, 3, 0) == 64
+    assert input_size_for(16, 3, 1) == 64 and input_size_for(8, 5, 2) == 32
+    custom = Preset("x", in_channels=3, image_size=64, hidden_units=16, padding=1,
+                    classes=tuple(map(str, range(12))))
+    assert preset_name_of(custom) == "custom"
+    check_supported(custom)
+    for bad, words in [(dict(in_channels=2), "2 input channels"),
+                       (dict(hidden_units=65), "65 hidden"),
+                       (dict(image_size=130), "130 input size"), (dict(classes=("a",)), "1 classes")]:
+        with pytest.raises(CnnanimError, match=words):
+            check_supported(Preset(**{**custom.__dict__, **bad}))
+    with pytest.raises(CnnanimError, match="leaves no pixels after conv_2_1"):
+        check_supported(Preset(**{**custom.__dict__, "image_size": 16, "padding": 0,
+                                  "kernel_size": 5}))
+    with pytest.raises(CnnanimError, match="malformed architecture"):
+        preset_from_architecture("x", {**custom.architecture(), "padding": -1}, custom.classes)

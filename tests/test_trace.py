@@ -291,3 +291,22 @@ def test_load_refuses_pickled_objects(tmp_path):
 
     with pytest.raises(CnnanimError, match="not a cnnanim trace file"):
         ActivationTrace.load(path)
+
+
+def test_sizes_come_from_the_arrays(traces):
+    """Scenes read the network's sizes from the trace, never a hard-coded 10."""
+    for name, (model, t) in traces.items():
+        p = get_preset(name)
+        assert t.input_shape == p.input_shape and t.in_channels == p.in_channels
+        assert t.image_size == p.image_size and t.hidden_units == p.hidden_units
+        assert t.num_classes == len(p.classes) == len(t.logits)
+    from cnnanim.network.model import TinyVGG
+    from cnnanim.network.presets import Preset
+
+    arch = Preset("custom", in_channels=1, image_size=20, hidden_units=3, padding=1,
+                  classes=tuple("abcde"))
+    torch.manual_seed(0)
+    t = trace(TinyVGG.from_preset(arch), random_image("seed")[:, :20, :20],
+              class_names=list("abcde"))
+    assert (t.input_shape, t.hidden_units, t.num_classes) == ((1, 20, 20), 3, 5)
+    assert t["max_pool_2"].shape == (3, 5, 5)

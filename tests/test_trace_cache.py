@@ -59,3 +59,14 @@ def test_unreadable_cache_entry_is_replaced(monkeypatch, tmp_path):
     scene._cached_trace.cache_clear()
     again = scene.get_trace()
     np.testing.assert_array_equal(again.logits, t.logits)
+
+
+def test_named_weights_share_the_cache_of_their_file(monkeypatch, tmp_path):
+    fresh(monkeypatch, tmp_path)
+    by_name = scene.get_trace(None, "seed")
+    by_path = scene.get_trace(None, DEFAULT_WEIGHTS["seed"])
+    assert by_name.class_names == by_path.class_names and by_name.input_shape == (1, 28, 28)
+    np.testing.assert_array_equal(by_name.logits, by_path.logits)
+    np.testing.assert_array_equal(by_name.logits, scene.get_trace(None, None, preset="seed").logits)
+    monkeypatch.setenv("CNNANIM_WEIGHTS", "cnn-explainer")
+    assert scene.get_trace().meta["source"].startswith("cnnanim weights import-tfjs")

@@ -14,6 +14,7 @@ import torch
 from cnnanim.errors import CnnanimError
 from cnnanim.files import dataset_path
 from cnnanim.network.model import TinyVGG
+from cnnanim.network.presets import get_preset
 from cnnanim.network.weights import (
     DEFAULT_WEIGHTS,
     WEIGHTS_DIR,
@@ -166,3 +167,75 @@ def test_file_without_metadata(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(CnnanimError, match="not found"):
         load_model(tmp_path / "nope.safetensors")
+
+
+# -- named weights and metadata that describe the architecture ------------------------------------
+def test_named_weights_resolve_everywhere(tmp_path, monkeypatch):
+    from cnnanim.network.weights import NAMED_WEIGHTS, resolve_weights
+
+    assert set(NAMED_WEIGHTS) == {"explainer", "seed", "cnn-explainer"}
+    for name, path in NAMED_WEIGHTS.items():
+        assert resolve_weights(name) == path and path.is_file()
+    assert resolve_weights(None) == DEFAULT_WEIGHTS["explainer"]
+    assert resolve_weights(None, "seed") == DEFAULT_WEIGHTS["seed"]
+    with pytest.raises(CnnanimError, match=r"not found: seeed \(named weights: explainer, seed, "
+                                           r"cnn-explainer\)"):
+        resolve_weights("seeed")
+    # a file called like a name is reached as ./NAME
+    monkeypatch.chdir(tmp_path)
+    save_weights(tmp_path / "seed", state_to_numpy(_model("explainer").state_dict()),
+                 WeightsInfo(preset="explainer", class_names=list("abcdefghij")))
+    assert load_model("./seed")[1].class_names[0] == "a"
+    assert load_model("seed")[1].class_names[0] == "0"
+
+
+def test_cnn_explainer_weights_are_shipped_with_their_licence():
+    from cnnanim.network.trace import trace_image
+    from cnnanim.network.weights import NAMED_WEIGHTS
+
+    path = NAMED_WEIGHTS["cnn-explainer"]
+    readme = (WEIGHTS_DIR / "README.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in readme
+    _, info = read_weights(path)
+    assert info.source in readme and info.source.startswith("cnnanim weights import-tfjs ")
+    assert "MIT" in info.extra["licence"]
+    licence = (WEIGHTS_DIR / "LICENSE-cnn-explainer").read_text(encoding="utf-8")
+    assert "Copyright (c) 2020 Polo Club of Data Science" in licence and "MIT License" in licence
+    t = trace_image(None, "cnn-explainer")
+    assert t.predicted_class == "espresso" and t.input_shape == (3, 64, 64)
+
+
+def test_old_files_without_architecture_use_their_preset(tmp_path):
+    """The shipped explainer/seed files predate ``architecture``: their preset describes them."""
+    for preset in ("explainer", "seed"):
+        _, info = read_weights(DEFAULT_WEIGHTS[preset])
+        assert info.architecture == {}
+        assert info.to_preset().architecture() == get_preset(preset).architecture()
+
+
+def test_architecture_in_the_metadata_builds_the_model(tmp_path):
+    from cnnanim.network.presets import Preset
+
+    arch = Preset("custom", in_channels=3, image_size=48, hidden_units=5, padding=1,
+                  classes=tuple("abcd"), kernel_size=5)
+    torch.manual_seed(0)
+    model = TinyVGG.from_preset(arch).eval()
+    path = save_weights(tmp_path / "w.safetensors", state_to_numpy(model.state_dict()),
+                        WeightsInfo(preset="custom", class_names=list("abcd"),
+                                    architecture=arch.architecture()))
+    loaded, info = load_model(path)
+    assert info.to_preset() == arch
+    x = torch.rand(1, 3, 48, 48)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    # a malformed architecture or an unknown preset without one: one line
+    for bad in ({"in_channels": 3}, {**arch.architecture(), "image_size": "48"}):
+        path = save_weights(tmp_path / "b.safetensors", state_to_numpy(model.state_dict()),
+                            WeightsInfo(preset="custom", class_names=list("abcd"),
+                                        architecture=bad))
+        with pytest.raises(CnnanimError, match="malformed architecture"):
+            load_model(path)
+    path = save_weights(tmp_path / "c.safetensors", state_to_numpy(model.state_dict()),
+                        WeightsInfo(preset="custom", class_names=list("abcd")))
+    with pytest.raises(CnnanimError, match="names no architecture and an unknown preset 'custom'"):
+        load_model(path)

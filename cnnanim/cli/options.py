@@ -10,7 +10,8 @@ QUALITY_LETTERS = ("l", "m", "h", "p", "k")
 image_option = click.option("--image", "-i", "image", type=click.Path(dir_okay=True), default=None,
                             help="Image file (default: the bundled CC0 coffee photo).")
 weights_option = click.option("--weights", "-w", "weights", type=click.Path(), default=None,
-                              help="Weights file (.safetensors; default: the shipped explainer weights).")
+                              help="Weights: explainer, seed, cnn-explainer (shipped) or a "
+                                   ".safetensors file (default: explainer).")
 
 
 class _OneLineUsageError(click.ClickException):

@@ -144,3 +144,12 @@ def load_image(source: str | os.PathLike | np.ndarray | Image.Image | None = Non
     else:
         arr = np.moveaxis(np.asarray(img, dtype=np.float32), -1, 0)
     return np.ascontiguousarray(arr / np.float32(255.0))
+
+
+def describe_preprocessing(preset: str | Preset) -> str:
+    """How :func:`load_image` turns a photo into the input of ``preset`` (for weights metadata)."""
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    colour = "greyscale" if p.in_channels == 1 else "RGB"
+    return (f"{colour}, shorter side scaled to {p.image_size}, centre crop "
+            f"{p.image_size}x{p.image_size}, /255 to float32 in [0, 1]; no mean/std "
+            "normalisation (as torchvision's ToTensor)")

@@ -1,4 +1,4 @@
-"""TinyVGG in PyTorch, with CNN Explainer's stage names, for both presets."""
+"""TinyVGG in PyTorch, with CNN Explainer's stage names, for any preset or architecture."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ class TinyVGG(nn.Module):
         self.output_shape = output_shape
         self.image_size = image_size
         self.padding = padding
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
         k, p, h = kernel_size, padding, hidden_units
         self.conv_1_1 = nn.Conv2d(input_shape, h, k, stride=1, padding=p)
         self.relu_1_1 = nn.ReLU()

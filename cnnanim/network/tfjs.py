@@ -158,5 +158,6 @@ def import_tfjs(model_json_path: str | os.PathLike, out: str | os.PathLike) -> P
         extra={"origin": "CNN Explainer (poloclub/cnn-explainer) public/assets/data/model.json",
                "licence": "MIT (Copyright (c) 2020 Polo Club of Data Science)",
                "model_json_sha256": digest,
-               "trained_on": "Tiny ImageNet 64x64, 10 classes (by CNN Explainer's authors)"})
+               "trained_on": "Tiny ImageNet 64x64, 10 classes (by CNN Explainer's authors)"},
+        architecture=get_preset("explainer").architecture())
     return save_weights(out, state, info)

@@ -89,6 +89,35 @@ class ActivationTrace:
         """Names of the stages, optionally only those of one kind (conv, relu, pool...)."""
         return [n for n, s in self.stages.items() if kind is None or s.kind == kind]
 
+    # -- the network's sizes, read from the arrays (any TinyVGG: never assume 10) -------------
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The model's input as (C, H, W), e.g. (1, 28, 28) or (3, 64, 64)."""
+        return tuple(int(d) for d in self.image.shape)  # type: ignore[return-value]
+
+    @property
+    def in_channels(self) -> int:
+        """Input channels: 1 (greyscale) or 3 (RGB)."""
+        return int(self.image.shape[0])
+
+    @property
+    def image_size(self) -> int:
+        """Input height and width in pixels."""
+        return int(self.image.shape[1])
+
+    @property
+    def num_classes(self) -> int:
+        """Number of output classes."""
+        return len(self.class_names)
+
+    @property
+    def hidden_units(self) -> int:
+        """Filters (feature maps) of every conv layer."""
+        for st in self.stages.values():
+            if st.kind in ("conv", "relu", "pool"):
+                return int(st.output.shape[0])
+        raise CnnanimError("this trace records no conv, ReLU or pooling stage")
+
     @property
     def predicted_index(self) -> int:
         """Index of the most probable class."""
@@ -240,12 +269,13 @@ def trace(model: "TinyVGG", image: np.ndarray, stages: list[str] | None = None,
 
 def trace_image(image_source=None, weights: str | os.PathLike | None = None,
                 preset: str = "explainer") -> ActivationTrace:
-    """Load weights and an image (defaults: shipped weights, sample photo) and trace them."""
+    """Load weights (a file or a shipped name) and an image (defaults: the shipped weights of
+    ``preset``, the sample photo) and trace them."""
     from cnnanim.network.images import load_image
     from cnnanim.network.weights import load_model
 
     model, info = load_model(weights, preset=preset)
-    img = load_image(image_source, info.preset)
+    img = load_image(image_source, info.to_preset())
     t = trace(model, img, class_names=info.class_names, preset=info.preset)
     t.meta = {"weights": str(weights) if weights else "default", "source": info.source}
     return t

@@ -71,17 +71,18 @@ def get_trace(image: str | os.PathLike | None = None,
     """The trace of ``image`` through ``weights``, cached by file contents (in this process,
     and on disk: see :func:`trace_cache_dir`).
 
-    None means ``$CNNANIM_IMAGE`` / ``$CNNANIM_WEIGHTS`` if set (and ``use_env``), else the
-    bundled photo and the shipped weights of ``preset``.
+    ``weights`` is a file or a shipped name (``explainer``, ``seed``, ``cnn-explainer``). None
+    means ``$CNNANIM_IMAGE`` / ``$CNNANIM_WEIGHTS`` if set (and ``use_env``), else the bundled
+    photo and the shipped weights of ``preset``.
     """
     if use_env:
         image = image if image is not None else (os.environ.get("CNNANIM_IMAGE") or None)
         weights = weights if weights is not None else (os.environ.get("CNNANIM_WEIGHTS") or None)
-    img = str(image) if image is not None else None
-    w = str(weights) if weights is not None else None
     from cnnanim.network.images import SAMPLE_IMAGE
-    from cnnanim.network.weights import DEFAULT_WEIGHTS
+    from cnnanim.network.weights import resolve_weights
 
+    img = str(image) if image is not None else None
+    w = str(resolve_weights(weights)) if weights is not None else None
     img_digest = file_digest(img if img is not None else SAMPLE_IMAGE)
-    w_digest = file_digest(w if w is not None else DEFAULT_WEIGHTS[preset])
+    w_digest = file_digest(w if w is not None else resolve_weights(None, preset))
     return _cached_trace(img, img_digest, w, w_digest, preset)

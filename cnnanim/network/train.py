@@ -1,18 +1,19 @@
-"""Train TinyVGG on the real datasets in ``shared/datasets`` and write safetensors weights.
+"""Train TinyVGG on your own data or the real datasets in ``shared/datasets``, and write
+safetensors weights.
 
-Preset ``explainer`` trains on ``tinyimagenet10_32`` (Tiny ImageNet's 10 CNN Explainer classes at
-32x32, upsampled to 64x64 with Pillow BILINEAR); preset ``seed`` trains on MNIST. The data is
-read from ``../shared`` (see :mod:`cnnanim.files`) and never copied into the repository.
+With ``data`` (an image folder or an ``.npz``, see :mod:`cnnanim.network.data`) the preset gives
+the architecture and the recipe. Without it, preset ``explainer`` trains on ``tinyimagenet10_32``
+(Tiny ImageNet's 10 CNN Explainer classes at 32x32, upsampled to 64x64 with Pillow BILINEAR) and
+preset ``seed`` on MNIST: the shipped weights' recipe. The shared data is read from ``../shared``
+(see :mod:`cnnanim.files`) and never copied into the repository.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -21,7 +22,8 @@ import numpy as np
 
 from cnnanim.errors import CnnanimError
 from cnnanim.files import dataset_path
-from cnnanim.network.presets import Preset, get_preset
+from cnnanim.network.data import Dataset, file_sha256
+from cnnanim.network.presets import Preset, check_supported, get_preset, preset_name_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -94,58 +96,26 @@ DEFAULT_CONFIGS: dict[str, TrainConfig] = {
 }
 
 
-@dataclass
-class Dataset:
-    """A preset's training and held-out data, preprocessed and held in memory.
-
-    Attributes
-    ----------
-    x_train, x_test : numpy.ndarray
-        uint8 (N, C, H, W) at the model's input size.
-    y_train, y_test : numpy.ndarray
-        int64 labels.
-    class_names : list of str
-        Class names in output order.
-    path : Path
-        The npz file read.
-    sha256 : str
-        sha256 of the npz file.
-    """
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    class_names: list[str]
-    path: Path
-    sha256: str
-    meta: dict = field(default_factory=dict)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _upsample(x: np.ndarray, size: int) -> np.ndarray:
-    """Resize uint8 (N, H, W, 3) images to ``size`` with Pillow BILINEAR, as load_image does."""
+    """Resize uint8 (N, H, W, C) images to ``size`` with Pillow BILINEAR, as load_image does."""
     from PIL import Image
 
     if x.shape[1] == size and x.shape[2] == size:
         return x
     out = np.empty((x.shape[0], size, size, x.shape[3]), dtype=np.uint8)
     for i, img in enumerate(x):
-        out[i] = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
+        plane = img[:, :, 0] if img.shape[2] == 1 else img
+        out[i] = np.asarray(Image.fromarray(plane).resize(
+            (size, size), Image.Resampling.BILINEAR)).reshape(size, size, x.shape[3])
     return out
 
 
 @lru_cache(maxsize=4)
-def _load_dataset_cached(preset_name: str, path: str, mtime_ns: int, size: int) -> Dataset:
+def _load_dataset_cached(preset_name: str, path: str, mtime_ns: int, size: int,
+                         image_size: int | None = None) -> Dataset:
     p = get_preset(preset_name)
+    if image_size is not None:
+        p = replace(p, image_size=image_size)
     name = DATASETS[preset_name]
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -168,7 +138,7 @@ def _load_dataset_cached(preset_name: str, path: str, mtime_ns: int, size: int) 
                            f"{list(p.classes)}")
     return Dataset(name=name, x_train=xs[0], y_train=arrays["y_train"].astype(np.int64),
                    x_test=xs[1], y_test=arrays["y_test"].astype(np.int64),
-                   class_names=class_names, path=Path(path), sha256=_sha256(Path(path)))
+                   class_names=class_names, path=Path(path), sha256=file_sha256(Path(path)))
 
 
 def load_dataset(preset: str | Preset) -> Dataset:
@@ -186,7 +156,8 @@ def load_dataset(preset: str | Preset) -> Dataset:
         raise CnnanimError(f"dataset {name!r} not found at {path} (set CNNANIM_SHARED to the "
                            "folder holding datasets/)")
     st = path.stat()
-    return _load_dataset_cached(p.name, str(path), st.st_mtime_ns, st.st_size)
+    size = None if p.image_size == get_preset(p.name).image_size else p.image_size
+    return _load_dataset_cached(p.name, str(path), st.st_mtime_ns, st.st_size, size)
 
 
 def _to_float(x: np.ndarray) -> "torch.Tensor":
@@ -290,14 +261,17 @@ def _init_weights(model: "TinyVGG", how: str) -> None:
 
 
 def command_line(preset: str, epochs: int, seed: int, batch_size: int, lr: float,
-                 out: str | os.PathLike, limit: int | None = None) -> str:
+                 out: str | os.PathLike, limit: int | None = None, *,
+                 data: str | os.PathLike | None = None, hidden_units: int | None = None,
+                 image_size: int | None = None, val_split: float | None = None) -> str:
     """The ``cnnanim train`` command that reproduces a training run."""
-    parts = ["cnnanim", "train", "--preset", preset, "--epochs", str(epochs), "--seed", str(seed),
-             "--batch-size", str(batch_size), "--lr", f"{lr:g}"]
-    if limit is not None:
-        parts += ["--limit", str(limit)]
-    parts += ["-o", str(out)]
-    return shlex.join(parts)
+    from cnnanim.network.weights import source_command
+
+    return source_command("cnnanim", "train", options=[
+        ("--data", data), ("--preset", preset), ("--hidden-units", hidden_units),
+        ("--image-size", image_size), ("--val-split", val_split), ("--epochs", epochs),
+        ("--seed", seed), ("--batch-size", batch_size), ("--lr", float(lr)), ("--limit", limit),
+        ("-o", out)])
 
 
 def _set_determinism(seed: int, threads: int | None) -> None:
@@ -323,21 +297,31 @@ def _subset(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int) -> tuple
     return x[idx], y[idx]
 
 
+#: ``on_step(epoch, epochs, step, steps, loss, accuracy)``: after every training batch, with the
+#: epoch's running mean loss and accuracy (e.g. to draw a progress bar).
+StepCallback = Callable[[int, int, int, int, float, float], None]
+
+
 def train(preset: str = "explainer", epochs: int | None = None, seed: int = 0,
           batch_size: int | None = None, lr: float | None = None,
           out: str | os.PathLike | None = None, *, limit: int | None = None,
           threads: int | None = 2, log: Callable[[str], None] | None = None,
-          source: str | None = None, config: TrainConfig | None = None) -> tuple["TinyVGG", dict]:
-    """Train TinyVGG from scratch on the preset's dataset and (optionally) save the weights.
+          source: str | None = None, config: TrainConfig | None = None,
+          data: str | os.PathLike | None = None, hidden_units: int | None = None,
+          image_size: int | None = None, val_split: float | None = None,
+          on_step: StepCallback | None = None) -> tuple["TinyVGG", dict]:
+    """Train TinyVGG from scratch and (optionally) save the weights.
 
     Parameters
     ----------
     preset : {"explainer", "seed"}
-        Architecture and dataset (Tiny ImageNet 10 classes, or MNIST).
+        Architecture and recipe; without ``data`` also the dataset (Tiny ImageNet 10 classes,
+        or MNIST, from ``shared/datasets``).
     epochs, batch_size, lr : optional
         Override the preset's :data:`DEFAULT_CONFIGS`.
     seed : int
-        Seeds torch, numpy and the augmentation; the same seed gives the same weights.
+        Seeds torch, numpy, the augmentation and ``val_split``; the same seed gives the same
+        weights.
     out : path, optional
         Where to write the safetensors file (not written if None).
     limit : int, optional
@@ -351,6 +335,15 @@ def train(preset: str = "explainer", epochs: int | None = None, seed: int = 0,
         Command recorded in the metadata (default: the equivalent ``cnnanim train`` command).
     config : TrainConfig, optional
         Full recipe replacing the preset's default (epochs/batch_size/lr still override it).
+    data : path, optional
+        Your own data instead of the preset's: an image folder (one sub-folder per class; an
+        optional ``val/``) or an ``.npz`` (see :func:`cnnanim.network.data.read_data`).
+    hidden_units, image_size : int, optional
+        Override the preset's filters per conv layer and input size.
+    val_split : float, optional
+        Hold out this seeded random fraction of ``data``'s training images.
+    on_step : callable, optional
+        See :data:`StepCallback`.
 
     Returns
     -------
@@ -365,24 +358,56 @@ def train(preset: str = "explainer", epochs: int | None = None, seed: int = 0,
                 torch.is_deterministic_algorithms_warn_only_enabled(), torch.get_num_threads())
     try:
         return _train(preset, epochs, seed, batch_size, lr, out, limit=limit, threads=threads,
-                      log=log, source=source, config=config)
+                      log=log, source=source, config=config, data=data,
+                      hidden_units=hidden_units, image_size=image_size, val_split=val_split,
+                      on_step=on_step)
     finally:  # leave the caller's process as it was
         torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
         torch.set_num_threads(previous[2])
 
 
+def _architecture(preset: str, hidden_units: int | None, image_size: int | None) -> Preset:
+    """The preset with its hidden units and input size overridden."""
+    p = get_preset(preset)
+    return replace(p, hidden_units=hidden_units or p.hidden_units,
+                   image_size=image_size or p.image_size)
+
+
+def _load(arch: Preset, data: str | os.PathLike | None, val_split: float | None,
+          seed: int) -> Dataset:
+    """The training data: ``data`` if given, else the preset's shared dataset."""
+    from cnnanim.network.data import read_data
+
+    if data is None:
+        if val_split is not None:
+            raise CnnanimError("--val-split needs --data (the shared datasets have a test split)")
+        return load_dataset(arch)
+    return read_data(data, arch, val_split, seed)
+
+
 def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, lr: float | None,
            out: str | os.PathLike | None, *, limit: int | None, threads: int | None,
            log: Callable[[str], None] | None, source: str | None,
-           config: TrainConfig | None) -> tuple["TinyVGG", dict]:
+           config: TrainConfig | None, data: str | os.PathLike | None,
+           hidden_units: int | None, image_size: int | None, val_split: float | None,
+           on_step: StepCallback | None) -> tuple["TinyVGG", dict]:
     """Body of :func:`train` (which restores torch's global settings)."""
     import torch
     import torch.nn.functional as F
 
+    from cnnanim.network.images import describe_preprocessing
     from cnnanim.network.model import TinyVGG
-    from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
+    from cnnanim.network.weights import (
+        WeightsInfo,
+        save_weights,
+        source_command,
+        state_to_numpy,
+    )
 
     p = get_preset(preset)
+    arch = _architecture(preset, hidden_units, image_size)
+    check_supported(arch, source_command("--preset", p.name, options=[
+        ("--hidden-units", hidden_units), ("--image-size", image_size)]))
     base = config or DEFAULT_CONFIGS[p.name]
     cfg = TrainConfig(**{**base.__dict__,
                          **{k: v for k, v in (("epochs", epochs), ("batch_size", batch_size),
@@ -392,15 +417,20 @@ def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, l
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
     _set_determinism(seed, threads)
-    data = load_dataset(p)
-    x_train, y_train = _subset(data.x_train, data.y_train, limit, seed)
-    x_test, y_test = (data.x_test, data.y_test) if limit is None else (data.x_test[:limit],
-                                                                       data.y_test[:limit])
-    say(f"training {p.name} on {data.name}: {len(x_train)} train / {len(x_test)} test images, "
-        f"{cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr:g}, seed {seed}")
+    dataset = _load(arch, data, val_split, seed)
+    arch = arch.with_classes(dataset.class_names)
+    arch = replace(arch, name=preset_name_of(arch))
+    check_supported(arch, str(data) if data is not None else dataset.name)
+    x_train, y_train = _subset(dataset.x_train, dataset.y_train, limit, seed)
+    x_test, y_test = ((dataset.x_test, dataset.y_test) if limit is None
+                      else (dataset.x_test[:limit], dataset.y_test[:limit]))
+    say(f"training {arch.name} on {dataset.name}: {len(x_train)} train / {len(x_test)} test "
+        f"images, {arch.num_classes} classes, {arch.hidden_units} hidden units, "
+        f"{arch.image_size}x{arch.image_size}, {cfg.epochs} epochs, batch {cfg.batch_size}, "
+        f"lr {cfg.lr:g}, seed {seed}")
 
     torch.manual_seed(seed)
-    model = TinyVGG.from_preset(p)
+    model = TinyVGG.from_preset(arch)
     _init_weights(model, cfg.init)
     model = model.to(memory_format=torch.channels_last)  # faster convs on CPU; same weights
     gen = torch.Generator().manual_seed(seed)
@@ -421,7 +451,7 @@ def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, l
         te = time.perf_counter()
         model.train()
         order = torch.randperm(len(x_train), generator=gen).numpy()
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, len(order), cfg.batch_size):
             idx = np.sort(order[i:i + cfg.batch_size])
             xb = _to_float(x_train[idx]).contiguous(memory_format=torch.channels_last)
@@ -436,16 +466,26 @@ def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, l
             sched.step()
             loss_sum += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == yb).sum())
+            seen += len(idx)
+            if on_step is not None:
+                on_step(epoch, cfg.epochs, i // cfg.batch_size + 1, steps_per_epoch,
+                        loss_sum / seen, correct / seen)
         train_acc = correct / len(x_train)
-        test_acc = _accuracy(model, x_test, y_test)
+        test_acc = _accuracy(model, x_test, y_test) if len(x_test) else None
         row = {"epoch": epoch, "loss": loss_sum / len(x_train), "train_acc": train_acc,
                "test_acc": test_acc}
         history.append(row)
-        say(f"epoch {epoch:3d}/{cfg.epochs}  loss {row['loss']:.4f}  train acc {train_acc:6.2%}  "
-            f"test acc {test_acc:6.2%}  ({time.perf_counter() - te:.1f} s)")
+        held_out = f"  test acc {test_acc:6.2%}" if test_acc is not None else ""
+        say(f"epoch {epoch:3d}/{cfg.epochs}  loss {row['loss']:.4f}  train acc {train_acc:6.2%}"
+            f"{held_out}  ({time.perf_counter() - te:.1f} s)")
     model = model.to(memory_format=torch.contiguous_format).eval()
     wall = time.perf_counter() - t0
     test_acc = history[-1]["test_acc"]
+    if data is None:
+        dataset_file = f"shared/datasets/{dataset.name}/{dataset.path.name}"
+        test_split = "Tiny ImageNet val (50 per class)" if p.name == "explainer" else "MNIST t10k"
+    else:
+        dataset_file, test_split = str(data), dataset.meta.get("test_split")
     extra = {
         "seed": seed, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
         "optimizer": "AdamW", "weight_decay": cfg.weight_decay,
@@ -454,22 +494,28 @@ def _train(preset: str, epochs: int | None, seed: int, batch_size: int | None, l
         "augmentation": ({"flip": cfg.flip, "max_shift": cfg.max_shift,
                           "max_rotate_deg": cfg.max_rotate, "scale_range": list(cfg.scale_range),
                           "colour_jitter": cfg.colour} if cfg.augments else None),
-        "dataset": data.name, "dataset_file": f"shared/datasets/{data.name}/{data.path.name}",
-        "dataset_sha256": data.sha256,
+        "dataset": dataset.name, "dataset_file": dataset_file,
+        "dataset_sha256": dataset.sha256,
         "train_images": int(len(x_train)), "test_images": int(len(x_test)),
-        "test_split": ("Tiny ImageNet val (50 per class)" if p.name == "explainer"
-                       else "MNIST t10k"),
-        "test_accuracy": round(test_acc, 4), "train_accuracy": round(history[-1]["train_acc"], 4),
+        "test_split": test_split,
+        "test_accuracy": round(test_acc, 4) if test_acc is not None else None,
+        "train_accuracy": round(history[-1]["train_acc"], 4),
         "final_loss": round(history[-1]["loss"], 5), "wall_time_s": round(wall, 1),
         "torch": torch.__version__, "threads": torch.get_num_threads(), "limit": limit,
     }
-    say(f"held-out test accuracy {test_acc:.2%} in {wall:.0f} s")
+    if test_acc is not None:
+        say(f"held-out test accuracy {test_acc:.2%} in {wall:.0f} s")
+    else:
+        say(f"trained in {wall:.0f} s (no held-out images: add a val/ folder or --val-split)")
     if out is not None:
-        info = WeightsInfo(preset=p.name, class_names=list(data.class_names),
-                           preprocessing=PREPROCESSING[p.name],
-                           source=source or command_line(p.name, cfg.epochs, seed, cfg.batch_size,
-                                                         cfg.lr, out, limit),
-                           extra=extra)
+        info = WeightsInfo(
+            preset=arch.name, class_names=list(dataset.class_names),
+            preprocessing=(PREPROCESSING[p.name] if data is None and arch.image_size == p.image_size
+                           else describe_preprocessing(arch)),
+            source=source or command_line(p.name, cfg.epochs, seed, cfg.batch_size, cfg.lr, out,
+                                          limit, data=data, hidden_units=hidden_units,
+                                          image_size=image_size, val_split=val_split),
+            extra=extra, architecture=arch.architecture())
         path = save_weights(out, state_to_numpy(model.state_dict()), info)
         say(f"wrote {path}")
     return model, extra
@@ -483,18 +529,21 @@ def _tensor_order(name: str) -> tuple[int, str]:
 
 
 def describe_weights(path: str | os.PathLike) -> dict:
-    """Summarise a weights file (metadata, tensor shapes, sha256) without building a model.
+    """Summarise a weights file or shipped name (metadata, architecture, tensor shapes, sha256)
+    without building a model.
 
     Returns
     -------
     dict
-        ``file``, ``sha256``, ``preset``, ``class_names``, ``preprocessing``, ``source``,
-        ``tensors`` (name -> shape) and ``extra``.
+        ``file``, ``sha256``, ``preset``, ``architecture`` (as :meth:`Preset.architecture`),
+        ``class_names``, ``preprocessing``, ``source``, ``tensors`` (name -> shape) and ``extra``.
     """
-    from cnnanim.network.weights import read_weights
+    from cnnanim.network.weights import read_weights, resolve_weights
 
+    path = resolve_weights(path)
     tensors, info = read_weights(path)
-    return {"file": str(path), "sha256": _sha256(Path(path)), "preset": info.preset,
+    return {"file": str(path), "sha256": file_sha256(path), "preset": info.preset,
+            "architecture": info.to_preset(str(path)).architecture(),
             "class_names": list(info.class_names), "preprocessing": info.preprocessing,
             "source": info.source,
             "tensors": {k: list(tensors[k].shape) for k in sorted(tensors, key=_tensor_order)},

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from cnnanim.errors import CnnanimError
 from cnnanim.files import atomic_write
-from cnnanim.network.presets import Preset, get_preset
+from cnnanim.network.presets import PRESETS, Preset, get_preset, preset_from_architecture
 
 
-#: The weights every command uses when none are given.
 def _weights_dir() -> Path:
     try:  # installed as package data ("weights/" of the repository)
         import cnnanim_weights
@@ -25,8 +26,27 @@ def _weights_dir() -> Path:
 
 
 WEIGHTS_DIR = _weights_dir()
+#: The shipped weights cnnanim trained itself, one per preset (the default of each preset).
 DEFAULT_WEIGHTS = {"explainer": WEIGHTS_DIR / "explainer.safetensors",
                    "seed": WEIGHTS_DIR / "seed.safetensors"}
+#: Every shipped weights file by the name ``--weights`` accepts.
+NAMED_WEIGHTS = {**DEFAULT_WEIGHTS, "cnn-explainer": WEIGHTS_DIR / "cnn-explainer.safetensors"}
+
+
+def resolve_weights(weights: str | os.PathLike | None, preset: str = "explainer") -> Path:
+    """The file ``--weights`` means: a shipped name (``explainer``, ``seed``, ``cnn-explainer``),
+    else a path; None is the shipped weights of ``preset``. A file called like a name is
+    reached as ``./NAME``."""
+    if weights is None:
+        return DEFAULT_WEIGHTS[get_preset(preset).name]
+    if isinstance(weights, str) and weights in NAMED_WEIGHTS:
+        return NAMED_WEIGHTS[weights]
+    path = Path(weights)
+    if not path.is_file():
+        hint = "" if path.suffix or len(path.parts) > 1 else (
+            f" (named weights: {', '.join(NAMED_WEIGHTS)})")
+        raise CnnanimError(f"weights file not found: {path}{hint}")
+    return path
 
 
 @dataclass
@@ -36,7 +56,8 @@ class WeightsInfo:
     Attributes
     ----------
     preset : str
-        Preset name (architecture).
+        Preset name: ``explainer`` or ``seed`` (the architecture of that preset unless
+        ``architecture`` says otherwise), or a free label such as ``torch``.
     class_names : list of str
         Output classes in output order.
     preprocessing : str
@@ -45,6 +66,10 @@ class WeightsInfo:
         Where the weights come from (training command or importer).
     extra : dict
         Free-form facts (accuracy, seed, epochs...).
+    architecture : dict
+        The TinyVGG's hyper-parameters (:meth:`Preset.architecture`: in_channels, image_size,
+        hidden_units, padding, kernel_size, pool_size); empty in files that predate it, which
+        have the architecture of their preset.
     """
 
     preset: str
@@ -52,6 +77,26 @@ class WeightsInfo:
     preprocessing: str = "RGB, shorter side scaled to the input size, centre crop, /255"
     source: str = ""
     extra: dict = field(default_factory=dict)
+    architecture: dict = field(default_factory=dict)
+
+    def to_preset(self, where: str = "the weights file") -> Preset:
+        """The architecture and class names of these weights, as a :class:`Preset`."""
+        if self.architecture:
+            return preset_from_architecture(self.preset, self.architecture, self.class_names, where)
+        if self.preset not in PRESETS:
+            raise CnnanimError(f"{where} names no architecture and an unknown preset "
+                               f"{self.preset!r} (valid: {', '.join(PRESETS)})")
+        return get_preset(self.preset).with_classes(self.class_names)
+
+
+def source_command(*words: object, options: Sequence[tuple[str, object]] = ()) -> str:
+    """The shell command stored as a weights file's ``source``: ``words``, then each option
+    whose value is not None (floats written with ``:g``)."""
+    parts = [str(w) for w in words]
+    for flag, value in options:
+        if value is not None:
+            parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return shlex.join(parts)
 
 
 def state_to_numpy(state: dict) -> dict[str, np.ndarray]:
@@ -115,24 +160,28 @@ def check_shapes(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, 
 
 
 def load_model(path: str | os.PathLike | None = None, preset: str = "explainer"):
-    """Load a TinyVGG from a weights file (default: the shipped weights of ``preset``).
+    """Load a TinyVGG from a weights file, built as the file's metadata describes it.
+
+    Parameters
+    ----------
+    path : path or name, optional
+        A ``.safetensors`` file or a shipped name (see :func:`resolve_weights`); default: the
+        shipped weights of ``preset``.
 
     Returns
     -------
     model : TinyVGG
         In eval mode, on the CPU.
     info : WeightsInfo
-        The file's metadata.
+        The file's metadata (``info.to_preset()`` is the architecture with its class names).
     """
     import torch
 
     from cnnanim.network.model import TinyVGG
 
-    if path is None:
-        path = DEFAULT_WEIGHTS[get_preset(preset).name]
+    path = resolve_weights(path, preset)
     tensors, info = read_weights(path)
-    p: Preset = get_preset(info.preset)
-    model = TinyVGG.from_preset(p, num_classes=len(info.class_names))
+    model = TinyVGG.from_preset(info.to_preset(str(path)))
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     check_shapes(tensors, expected, str(path))
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()})
