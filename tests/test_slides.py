@@ -150,7 +150,7 @@ def decks(tmp_path_factory):
     out = {}
     for name in ("lecture.html", "lecture.pptx", "deck"):
         lines = []
-        r = make_slides(voice="none", output=root / name, chapters=SHORT,
+        r = make_slides(voice="none", output=root / name.replace(".", "-") / name, chapters=SHORT,
                         progress=lambda done, what: lines.append(done))
         assert lines == list(range(len(lines))) and lines[-1] == 7  # 4 parts, join, cut, write
         out[r.kind] = r
@@ -215,7 +215,8 @@ def requests_made(d) -> tuple[list[str], list[str]]:
         if m["method"] == "Network.requestWillBeSent":
             urls.append(m["params"]["request"]["url"])
         elif m["method"] == "Network.loadingFailed":
-            failed.append(f"{m['params'].get('errorText')} ({m['params'].get('requestId')})")
+            p = m["params"]
+            failed.append(f"{p.get('errorText')} {p.get('blockedReason', '')} ({p.get('requestId')})")
     return urls, failed
 
 
