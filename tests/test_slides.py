@@ -15,6 +15,7 @@ import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import light_scene
 from manim import Circle, Create, FadeIn, Square
 
 from cnnanim.cli import main
@@ -27,8 +28,6 @@ from cnnanim.output.slides import (
     make_slides,
     plan_slides,
 )
-from cnnanim.scenes.base import CnnScene
-from cnnanim.speech.narration import check_lang
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +35,7 @@ def voice_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CNNANIM_VOICE_CACHE", str(tmp_path_factory.getbasetemp() / "voice-cache"))
 
 
-class _Light(CnnScene):
-    def setup(self) -> None:  # no trace: these scenes show shapes only
-        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+_Light = light_scene()  # no trace: these scenes show shapes only
 
 
 class TwoBeats(_Light):
