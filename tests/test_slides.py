@@ -281,7 +281,7 @@ def test_html_deck_in_a_browser(decks, browser):
     # nothing but the page and its clips was ever requested, and nothing failed
     urls, failed = requests_made(d)
     assert failed == []
-    assert urls and all(u.startswith("file://") for u in urls), urls
+    assert urls and all(u.startswith(("file://", "data:")) for u in urls), urls
     assert any(u.endswith(r.slides[0].clip) for u in urls)
     errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
@@ -380,6 +380,30 @@ def test_slides_cli_help_and_errors(tmp_path):
                              "-o", str(tmp_path / "out" / "d.pptx")])
     assert r.exit_code == 1 and r.output.startswith("Error:") and len(r.output.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_deck_replaces_its_old_self(tmp_path):
+    """Writing a deck again swaps the old one out whole (its clips too), leaving nothing else."""
+    from cnnanim.output.slides import Slide, write_folder, write_html
+
+    slides = [Slide(1, 0, "p", "k", "Hello.", 0, 10, "001-p-k.mp4")]
+    out = tmp_path / "out"
+    out.mkdir()
+    for n in (1, 2):
+        for kind in ("html", "folder"):
+            clips, tmp = tmp_path / f"clips-{kind}{n}", tmp_path / f"tmp-{kind}{n}"
+            clips.mkdir()
+            tmp.mkdir()
+            (clips / "001-p-k.mp4").write_bytes(b"clip %d" % n)
+            if kind == "html":
+                write_html(out / "d.html", slides, [("A", 0)], clips, tmp, "T", "en", (854, 480),
+                           False)
+            else:
+                write_folder(out / "deck", slides, [("A", 0)], clips, tmp, (854, 480))
+    assert sorted(p.name for p in out.iterdir()) == ["d.html", "d_files", "deck"]
+    assert (out / "d_files" / "001-p-k.mp4").read_bytes() == b"clip 2"
+    assert (out / "deck" / "files" / PRESENTATION / "001-p-k.mp4").read_bytes() == b"clip 2"
+    assert sorted(p.name for p in (out / "d_files").iterdir()) == [MARKER, "001-p-k.mp4"]
 
 
 def test_interrupted_deck_leaves_nothing(tmp_path, monkeypatch):

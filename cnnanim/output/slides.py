@@ -182,7 +182,7 @@ def _swap_folder(new: Path, dest: Path, trash: Path) -> Callable[[], None]:
     """Move ``new`` to ``dest`` (an old ``dest`` goes to ``trash``); returns a function that undoes it."""
     old = None
     if dest.exists():
-        old = trash / dest.name
+        old = Path(tempfile.mkdtemp(prefix="old-", dir=trash)) / dest.name
         os.replace(dest, old)
     try:
         os.replace(new, dest)
