@@ -343,8 +343,7 @@ def _close_clip(dst, vout, aout, samples: np.ndarray | None, copy: bool) -> None
     dst.close()
 
 
-def cut_clips(video: Path, slides: Sequence[Slide], folder: Path, audio: bool,
-              progress: Callable[[int], None] | None = None) -> bool:
+def cut_clips(video: Path, slides: Sequence[Slide], folder: Path, audio: bool) -> bool:
     """Write each slide's clip (``folder / slide.clip``) from the lecture ``video``.
 
     Returns True when the picture was copied packet for packet (every cut on a clean key
@@ -364,7 +363,6 @@ def cut_clips(video: Path, slides: Sequence[Slide], folder: Path, audio: bool,
         with av.open(str(video)) as src:
             vin = src.streams.video[0]
             k, dst, vout, aout, offset = -1, None, None, None, 0
-            n_done = 0
 
             def finish() -> None:
                 nonlocal dst
@@ -378,8 +376,6 @@ def cut_clips(video: Path, slides: Sequence[Slide], folder: Path, audio: bool,
                     samples = sound.read(a1 - a0)
                 _close_clip(dst, vout, aout, samples, copy)
                 dst = None
-                if progress:
-                    progress(k + 1)
 
             if copy:
                 index = 0
@@ -399,16 +395,16 @@ def cut_clips(video: Path, slides: Sequence[Slide], folder: Path, audio: bool,
                     pkt.stream = vout
                     dst.mux(pkt)
             else:
-                for n_done, frame in enumerate(src.decode(vin)):
-                    if n_done >= bounds[-1]:
+                for n, frame in enumerate(src.decode(vin)):
+                    if n >= bounds[-1]:
                         break
-                    while k + 1 < len(slides) and n_done >= bounds[k + 1]:
+                    while k + 1 < len(slides) and n >= bounds[k + 1]:
                         finish()
                         k += 1
                         dst, vout, aout = _open_clip(folder / slides[k].clip, vin, audio, rate,
                                                      False)
                     img = frame.reformat(format="yuv420p")
-                    img.pts = n_done - bounds[k]
+                    img.pts = n - bounds[k]
                     img.time_base = 1 / rate
                     for pkt in vout.encode(img):
                         dst.mux(pkt)
