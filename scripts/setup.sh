@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Set up cnnanim on a Debian/Ubuntu machine: system packages Manim needs, a virtualenv in .venv,
 # and the package installed into it (editable). Safe to run again: it skips what is already there.
+# --browser also installs Debian's chromium and its WebDriver (the HTML deck's browser test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) BROWSER=1 ;;
+    *) echo "usage: bash scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Cairo and Pango build ManimPango/pycairo; pkg-config finds them; a CJK font draws Chinese captions.
 APT_PACKAGES="libcairo2-dev libpango1.0-dev pkg-config python3-dev python3-venv fonts-noto-cjk fonts-dejavu-core"
+if [ "$BROWSER" = 1 ]; then APT_PACKAGES="$APT_PACKAGES chromium chromium-driver"; fi
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

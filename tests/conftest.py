@@ -115,3 +115,15 @@ def traces():
         out[name] = (m, trace(m, load_image(None, name), class_names=list(get_preset(name).classes),
                               preset=name))
     return out
+
+
+def light_scene():
+    """A CnnScene base that loads no trace (scenes of shapes only, for quick lecture tests)."""
+    from cnnanim.scenes.base import CnnScene
+    from cnnanim.speech.narration import check_lang
+
+    class LightScene(CnnScene):
+        def setup(self) -> None:
+            self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+
+    return LightScene

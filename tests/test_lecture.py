@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import srt
 from click.testing import CliRunner
+from conftest import light_scene
 from manim import Circle, Create, FadeIn, Square
 
 from cnnanim.cli import main
@@ -18,8 +19,6 @@ from cnnanim.output.lecture import (
     make_lecture,
     plan,
 )
-from cnnanim.scenes.base import CnnScene
-from cnnanim.speech.narration import check_lang
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +26,7 @@ def voice_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CNNANIM_VOICE_CACHE", str(tmp_path_factory.getbasetemp() / "voice-cache"))
 
 
-class _Light(CnnScene):
-    def setup(self) -> None:  # no trace: these scenes show shapes only
-        self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
+_Light = light_scene()  # no trace: these scenes show shapes only
 
 
 class ShortA(_Light):

@@ -64,6 +64,9 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("recap", {"en": "Back to the overview", "zh": "回到总览"}, ("overview",)),
 )
 
+#: The lecture's title per language (MP4 metadata, slide decks).
+TITLES = {"en": "CNN Explainer lecture", "zh": "CNN 解释器讲座"}
+
 #: Sample rate and layout of the lecture's soundtrack.
 AUDIO_RATE = 48000
 
@@ -78,6 +81,8 @@ class Part:
     subtitles: Path | None
     start: float = 0.0
     duration: float = 0.0
+    #: Narration beats as (start, end, key, text), seconds from the part's start.
+    beats: list[tuple[float, float, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -151,11 +156,13 @@ def title_card(chapter: Chapter, number: int, total: int, lang: str) -> type:
 # -- rendering ------------------------------------------------------------------------------------
 @dataclass
 class RenderedPart:
-    """A scene rendered by :func:`render_part`: its MP4, its ``.srt`` and the scene object."""
+    """A scene rendered by :func:`render_part`: its MP4, its ``.srt``, beats and the scene object."""
 
     video: Path
     subtitles: Path | None
     scene: object = field(default=None, repr=False)
+    #: The scene's narration beats as (start, end, key, text) in seconds (picklable).
+    beats: list[tuple[float, float, str, str]] = field(default_factory=list)
 
 
 def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
@@ -194,7 +201,8 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
         if srt_path.exists():
             srt_out = out.with_suffix(".srt")
             os.replace(srt_path, srt_out)
-        return RenderedPart(out, srt_out, scene)
+        beats = [(t0, t1, b.key, b.text) for t0, t1, b in getattr(scene, "beats", [])]
+        return RenderedPart(out, srt_out, scene, beats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -220,7 +228,7 @@ def _render_part_worker(spec, out: Path, quality: str, lang: str, fast: bool, se
 
         cls = get_scene(spec[1])
     r = render_part(cls, out, quality, fast=fast, lang=lang, **settings)
-    return r.video, r.subtitles
+    return r.video, r.subtitles, r.beats
 
 
 # -- joining --------------------------------------------------------------------------------------
@@ -458,7 +466,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         raise CnnanimError(f"cannot write to {out.parent}: {e.strerror or e}") from None
     try:
         parts: list[Part] = []
-        rendered: dict[type, tuple[Path, Path | None]] = {}
+        rendered: dict[type, tuple[Path, Path | None, list]] = {}
         futures: dict[type, object] = {}
         pool = None
         if workers > 1 and len(jobs) > 1:
@@ -478,17 +486,17 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                 if bar:
                     bar(k, f"{ch.key}: {name} ({spoken})")
                 if cls in rendered:  # a scene played twice (the overview) is rendered once
-                    video, subs = rendered[cls]
+                    video, subs, beats = rendered[cls]
                 elif pool is not None:
-                    video, subs = futures[cls].result()
-                    rendered[cls] = (video, subs)
+                    video, subs, beats = futures[cls].result()
+                    rendered[cls] = (video, subs, beats)
                 else:
                     r = render_part(cls, tmp / f"{k:02d}-{name}.mp4", quality, fast=fast,
                                     **settings)
-                    video, subs = r.video, r.subtitles
-                    rendered[cls] = (video, subs)
+                    video, subs, beats = r.video, r.subtitles, r.beats
+                    rendered[cls] = (video, subs, beats)
                 d = video_duration(video)
-                parts.append(Part(ch.key, name, video, subs, start=t, duration=d))
+                parts.append(Part(ch.key, name, video, subs, start=t, duration=d, beats=beats))
                 t += d
         finally:
             if pool is not None:
@@ -504,7 +512,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                           ps[-1].start + ps[-1].duration))
         has_audio = voice != "none" and spoken != "none"
         tmp_video = tmp / "lecture.mp4"
-        title = "CNN Explainer lecture" if lang == "en" else "CNN 解释器讲座"
+        title = TITLES.get(lang, TITLES["en"])
         remuxed = join_parts(parts, tmp_video, marks, audio=has_audio, title=title)
         atomic_write(out.with_suffix(".srt"), join_subtitles(parts))
         os.replace(tmp_video, out)  # the video last: it marks a finished lecture
