@@ -30,6 +30,7 @@ INK = "#333333"          # text and outlines
 MUTED = "#8a8a8a"        # secondary text
 BACKGROUND = "#ffffff"   # CNN Explainer's white page
 HIGHLIGHT = "#ffb000"    # sliding-window boxes
+CAPTION_BAND = "#f2f2f2"  # the band behind captions
 POSITIVE = RDBU[-2]
 NEGATIVE = RDBU[1]
 LOGIT = "#f16913"
