@@ -58,6 +58,24 @@ def test_help_loads_neither_manim_nor_torch():
     assert not {"manim", "torch"} & loaded
 
 
+#: What each layer may import from the package (anywhere in a module, functions included).
+ALLOWED = {"network": {"network", "errors", "files"}, "explain": {"explain", "errors", "files"},
+           "speech": {"speech", "errors", "files"},
+           "draw": {"draw", "explain", "errors", "files"}}
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layers_import_only_what_lies_below(layer):
+    for p in sorted((PACKAGE / layer).glob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "cnnanim" and len(parts) > 1:
+                    assert parts[1] in ALLOWED[layer], f"{p.name} imports {name}"
+
+
 def _imports(path: Path) -> set[str]:
     """Modules of the package that ``path`` imports at its top level (not inside functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -10,15 +10,16 @@ import pytest
 import srt
 from manim import Create, FadeIn, Square
 
+from cnnanim.draw import text
+from cnnanim.draw.text import check_caption_font
 from cnnanim.errors import CnnanimError
 from cnnanim.output.lecture import render_part
 from cnnanim.scenes.base import CnnScene
-from cnnanim.speech import narration, voice
+from cnnanim.speech import voice
 from cnnanim.speech.narration import (
     MIN_BEAT,
     PAUSE,
     beat_duration,
-    check_caption_font,
     check_lang,
     estimate_duration,
     split_cues,
@@ -175,7 +176,7 @@ def test_beat_duration_and_font_check(monkeypatch):
     assert beat_duration(0.2) == MIN_BEAT
     assert beat_duration(3.0) == pytest.approx(3.0 + PAUSE)
     check_caption_font("en")
-    monkeypatch.setattr(narration, "_font_families", lambda: frozenset({"DejaVu Sans"}))
+    monkeypatch.setattr(text, "_font_families", lambda: frozenset({"DejaVu Sans"}))
     check_caption_font("en")  # English never needs the CJK font
     with pytest.raises(CnnanimError, match="fonts-noto-cjk"):
         check_caption_font("zh")

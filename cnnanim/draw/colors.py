@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnanim.explain.numbers import symmetric_range  # noqa: F401  (scales and scenes use it)
+
 #: ColorBrewer RdBu (11 classes, d3's scheme), red for the most negative value, blue for the most positive.
 RDBU = ("#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7",
         "#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061")
@@ -62,12 +64,6 @@ def interpolate(stops: tuple[str, ...], t: np.ndarray) -> np.ndarray:
 def on_white(rgb, opacity: float) -> np.ndarray:
     """``rgb`` drawn at ``opacity`` over the white page."""
     return np.asarray(rgb, dtype=np.float64) * opacity + (1.0 - opacity)
-
-
-def symmetric_range(values: np.ndarray) -> float:
-    """The largest magnitude in ``values`` (a diverging scale's half-range; 1 if all zero)."""
-    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return m if m > 0 else 1.0
 
 
 def normalized(values: np.ndarray, vmax: float | None) -> np.ndarray:

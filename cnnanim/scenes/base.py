@@ -26,13 +26,12 @@ import numpy as np
 from manim import UP, Scene, config
 
 from cnnanim.draw import colors
-from cnnanim.draw.text import Caption, label
+from cnnanim.draw.text import Caption, check_caption_font, label
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.speech.narration import (
     Beat,
     beat_duration,
-    check_caption_font,
     check_lang,
     estimate_duration,
 )
