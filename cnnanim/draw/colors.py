@@ -145,3 +145,16 @@ WEIGHT_POS = rgb_to_hex(weight_rgb(np.array([1.0]))[0])
 #: Darker ends of BrBG for weight values written as coloured text on white.
 WEIGHT_NEG_TEXT = BRBG[1]
 WEIGHT_POS_TEXT = BRBG[-2]
+
+#: RdBu with the page's white as its middle (d3's RdBu has #f7f7f7 there): zero activations
+#: drawn as the white page, as CNN Explainer's maps after ReLU and pooling look.
+RDBU_WHITE = RDBU[:5] + (BACKGROUND,) + RDBU[6:]
+#: Logit orange dark enough for text on white (WCAG 4.5:1; LOGIT itself reaches 3.1:1).
+LOGIT_TEXT = ORANGES[7]
+#: Secondary text on white and on the caption band at WCAG 4.5:1 (MUTED reaches 3.4:1).
+MUTED_TEXT = "#666666"
+
+
+def activation_white_rgb(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """Red-white-blue colours of activations with zero drawn pure white (see RDBU_WHITE)."""
+    return interpolate(RDBU_WHITE, normalized(values, vmax))

@@ -23,7 +23,8 @@ class FeatureMap(Group):
     values : numpy.ndarray
         (H, W) values, or (H, W, 3) floats in [0, 1] already coloured.
     scale : str
-        ``activation`` (red-white-blue), ``weight`` (brown-white-green), ``input`` (grey),
+        ``activation`` (red-white-blue), ``activation_white`` (the same, zero pure white),
+        ``weight`` (brown-white-green), ``input`` (grey),
         ``red``/``green``/``blue`` (tinted input channel), ``logit`` (orange) or ``rgb``.
     vmax : float, optional
         Half-range of a diverging scale (default: the map's largest magnitude).
@@ -85,6 +86,8 @@ def color_array(values: np.ndarray, scale: str, vmax: float | None = None) -> np
         return np.clip(np.asarray(values, dtype=np.float64), 0, 1)
     if scale == "activation":
         return colors.activation_rgb(values, vmax)
+    if scale == "activation_white":
+        return colors.activation_white_rgb(values, vmax)
     if scale == "weight":
         return colors.weight_rgb(values, vmax)
     if scale == "logit":
