@@ -10,13 +10,13 @@ from manim import (
     RIGHT,
     UP,
     Arrow,
+    Circumscribe,
     Create,
     FadeIn,
     FadeOut,
     FadeTransform,
     Group,
     ImageMobject,
-    Indicate,
     Rectangle,
     ReplacementTransform,
     Square,
@@ -220,7 +220,7 @@ class Pooling(CnnScene):
                   FadeTransform(view.grid, new.grid), FadeTransform(view.formula, new.formula),
                   FadeTransform(view.cell, new.cell), Transform(view.out_box, new.out_box),
                   Transform(view.out_lines, new.out_lines), run_time=run_time * 0.5)
-        self.play(Indicate(new.cell, color=colors.HIGHLIGHT, scale_factor=1.08),
+        self.play(Circumscribe(new.cell, color=colors.HIGHLIGHT, buff=0.06, stroke_width=6),
                   self.reveal_window(outmap, w), run_time=run_time * 0.4)
         return view._replace(grid=new.grid, formula=new.formula, cell=new.cell)
 

@@ -13,6 +13,7 @@ from manim import (
     UP,
     Arrow,
     Axes,
+    Circumscribe,
     Create,
     DashedLine,
     Dot,
@@ -20,7 +21,6 @@ from manim import (
     FadeOut,
     FadeTransform,
     Group,
-    Indicate,
     Line,
     ReplacementTransform,
     UpdateFromAlphaFunc,
@@ -219,15 +219,15 @@ class Relu(CnnScene):
         return dot
 
     def keep_positives(self, grid: NumberGrid, example: VGroup | None, axes: Axes, b: Beat) -> Dot:
-        """The values ReLU keeps flash; the positive example (if shown) and its dot appear.
+        """The values ReLU keeps are outlined in turn; the positive example (if shown) and its dot appear.
 
         Returns the dot at (x, x) on the graph.
         """
         d = self.data
         pos = d.before[d.positive]
         dot = Dot(axes.c2p(pos, pos), radius=0.08, color=colors.POSITIVE)
-        self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT, scale_factor=1.15)
-                    for r, c in d.kept_cells],
+        self.play(*[Circumscribe(grid.get_cell(r, c), color=colors.HIGHLIGHT, buff=-0.05,
+                                 stroke_width=6, time_width=0.6) for r, c in d.kept_cells],
                   *([FadeIn(example), FadeIn(dot)] if example is not None else []),
                   run_time=b.part(0.3))
         return dot
