@@ -73,13 +73,12 @@ class Flatten(CnnScene):
         "strongest": {
             "en": "The strongest value, {value} in channel {ch}, lands at {index}. Nothing is "
                   "computed, only rearranged.",
-            "zh": "通道 {ch} 里最强的值 {value} 落在第 {index} 位。只是重新排列，不做计算。",
+            "zh": "最强的值 {value}（通道 {ch}）落在第 {index} 位。只是重新排列。",
         },
         "weights": {
             "en": "Each output neuron has one weight per value. For {cls}, every value is "
                   "multiplied by its weight, like {x} times {w}.",
-            "zh": "每个输出神经元对每个数各有一个权重。对「{cls}」，每个数乘以它的权重，"
-                  "比如 {x} 乘 {w}。",
+            "zh": "每个输出神经元对每个数各有一个权重：{x} 乘 {w}，逐个相乘。",
         },
         "sum": {
             "en": "The {n} products plus the bias give the logit of {cls}, {logit}: exactly the "
