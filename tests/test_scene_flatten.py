@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from cnnanim.draw.text import NumberText
 from cnnanim.explain import maths
-from cnnanim.explain.flatten import flatten_data, logit_decimals, traced_cells
+from cnnanim.explain.flatten import ShownSum, flatten_data, shown_sum, traced_cells
 from cnnanim.explain.numbers import fmt
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
@@ -110,6 +110,7 @@ def test_zh_last_frame(tmp_path):
 
 
 def _texts(group) -> list[str]:
+    """The strings drawn in ``group``, in order (Manim's Text drops spaces)."""
     from manim import Text
 
     return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
@@ -123,6 +124,61 @@ def test_drawn_formula_carries_the_trace_logits(trace, lang):
     scene.setup()
     for k, t in enumerate(scene.data.logits):
         texts = "".join(_texts(scene.get_logit_formula(k, full=(k == 0))))
-        shown = fmt(float(trace.logits[t.class_index]), logit_decimals(t))
+        shown = fmt(float(trace.logits[t.class_index]), shown_sum(t).decimals)
         assert shown in texts
         assert trace.class_names[t.class_index].replace(" ", "") in texts.replace(" ", "")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shown_sum_plus_shown_bias_is_the_shown_logit(trace, data, lang):
+    """On the real trace: the sum and the bias on screen add up to the logit on screen, to its
+    last digit (or the screen says "rounded"); the bias is written "+ bias -0.13"."""
+    from cnnanim.output.render import configure_scene
+
+    scene = configure_scene(Flatten, lang=lang)()
+    scene.setup()
+    for k, t in enumerate(data.logits):
+        ss = shown_sum(t)
+        assert ss.total == fmt(float(trace.logits[t.class_index]), ss.decimals)
+        assert ss.products == fmt(t.products.sum(), ss.decimals)
+        assert ss.bias == fmt(t.bias, ss.decimals)
+        assert ss.adds_up() != ss.rounded
+        line = _texts(scene.get_logit_formula(k, full=(k == 0))[1])
+        bias = scene.words("bias").replace(" ", "")
+        assert bias.startswith("+")  # one sign convention: the bias's own sign follows
+        i = line.index(bias)
+        assert line[i - 1] == ss.products and line[i + 1] == ss.bias
+        assert line[i + 3] == ss.total
+        assert (scene.words("rounded").replace(" ", "") in line) == ss.rounded
+
+
+def test_shown_sum_finds_decimals_that_add_up_or_says_rounded():
+    from cnnanim.explain.maths import LogitTerms
+
+    def terms(products, bias):
+        p = np.asarray(products, dtype=np.float64)
+        return LogitTerms(0, p, p, p, bias, float(p.sum() + bias))
+
+    s = shown_sum(terms([0.5, 0.5], -0.25))
+    assert (s.products, s.bias, s.total, s.rounded) == ("1.00", "-0.25", "0.75", False)
+    # 0.344 + 0.004 = 0.348: at 2 decimals 0.34 + 0.00 != 0.35, at 3 it adds up
+    s = shown_sum(terms([0.344], 0.004))
+    assert (s.products, s.bias, s.total, s.decimals) == ("0.344", "0.004", "0.348", 3)
+    assert s.adds_up() and not s.rounded
+    assert not ShownSum("0.34", "0.00", "0.35", 2, True).adds_up()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_traced_cells_show_their_value(data, lang):
+    """The line of a traced cell shows its value (the strongest, 2.09 here, while it is named)."""
+    from cnnanim.output.render import configure_scene
+
+    scene = configure_scene(Flatten, lang=lang)()
+    scene.setup()
+    for j, cell in enumerate(data.cells):
+        ch, r, c, i, v = cell
+        texts = _texts(scene.place_cell_line(cell, j))
+        assert texts == [f"({ch},{r},{c})=", fmt(v, scene.vdec), f"→{i}"]
+    strongest = data.cells[-1]
+    assert fmt(strongest[4], scene.vdec) in scene.narration_text(
+        "strongest", value=fmt(strongest[4], scene.vdec), ch=strongest[0], index=strongest[3])

@@ -52,6 +52,26 @@ def test_windows_match_torch(trace, layer, channel, sizes):
         assert w.values[w.argmax] == w.values.max()
 
 
+@pytest.mark.parametrize("layer, channel", [("max_pool_1", 0), ("max_pool_2", 9)])
+def test_first_windows_and_other_channels_are_the_trace(trace, layer, channel):
+    """The enlarged corner of the intro and its maxima, and the stacked other channels."""
+    d = pooling_data(trace, layer, channel)
+    corner, maxima = d.first_windows(3)
+    assert corner.shape == (2, 6)
+    np.testing.assert_array_equal(corner, trace[d.input_stage].output[channel, :2, :6])
+    out = F.max_pool2d(torch.from_numpy(trace[layer].input)[None], 2, 2)[0].numpy()
+    np.testing.assert_array_equal(maxima, out[channel, 0, :3])
+    for k in range(3):
+        assert maxima[k] == corner[:, 2 * k:2 * k + 2].max()
+    np.testing.assert_array_equal(d.inputs, trace[layer].input)
+    np.testing.assert_array_equal(d.outputs, trace[layer].output)
+    assert d.other_channels() == [c for c in range(10) if c != channel]
+    # the sweep visits the windows row by row
+    m = d.output_map.shape[1]
+    assert d.window_corner(0) == (0, 0) and d.window_corner(m + 1) == (2, 2)
+    assert d.cells_before(m + 1) == [(0, c) for c in range(m)] + [(1, 0)]
+
+
 def test_windows_are_distinct_and_deterministic(trace):
     d1 = pooling_data(trace, "max_pool_1", 2)
     d2 = pooling_data(trace, "max_pool_1", 2)
@@ -91,19 +111,21 @@ def test_last_frame_shows_the_real_output_map(tmp_path, trace, layer):
     """The output map in the last frame has the real pooled value's colour at its centre cell."""
     from PIL import Image
 
+    from cnnanim.scenes.pooling import MAP_HEIGHT, MAP_Y, OUT_X
+
     r = render_scene("pooling", quality="l", fmt="png", layer=layer, neuron=1,
                      output=tmp_path / "x.png")
     d = pooling_data(trace, layer, 1)
     img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
     n, m = d.input_map.shape[0], d.output_map.shape[0]
-    height = 3.8 * m / n  # the scene's output map: centre (4.9, 0.45)
+    height = MAP_HEIGHT * m / n  # the scene's output map, centred at (OUT_X, MAP_Y)
     cell = height / m
     hits = 0
     for row, col in [(m // 2, m // 2), (m // 3, m // 2), (m // 2, m // 3)]:
-        x = 4.9 - height / 2 + cell * (col + 0.5)
-        y = 0.45 + height / 2 - cell * (row + 0.5)
+        x = OUT_X - height / 2 + cell * (col + 0.5)
+        y = MAP_Y + height / 2 - cell * (row + 0.5)
         px, py = int((x + 14.222 / 2) / 14.222 * 854), int((4 - y) / 8 * 480)
-        want = colors.to_uint8(colors.activation_rgb(d.output_map[row, col], d.vmax))
+        want = colors.to_uint8(colors.activation_white_rgb(d.output_map[row, col], d.vmax))
         hits += int(np.abs(img[py, px] - want.astype(int)).max() <= 20)
     assert hits >= 2
 

@@ -81,7 +81,11 @@ def test_narration_has_every_language():
             assert texts.get(lang), (key, lang)
 
 
-def test_renders_low_quality(tmp_path):
+def test_renders_low_quality_and_the_relu_map_has_no_red(tmp_path):
+    """The video lasts its beats; when the map beat ends, the ReLU map shows no red cell
+    (after ReLU nothing is negative)."""
+    from cnnanim.scenes.relu import MAP_H, MAPS_X, ROW_Y
+
     r = render_scene("relu", quality="l", output=tmp_path / "x.mp4")
     assert r.path.exists()
     dur, w, h = video_info(r.path)
@@ -91,20 +95,20 @@ def test_renders_low_quality(tmp_path):
     assert 25 <= dur <= 50
     assert (w, h) == (854, 480)
     assert r.subtitles.exists() and r.subtitles.read_text().strip()
+    end = next(t1 for _, t1, b in beats if b.key.startswith("map"))
+    with av.open(str(r.path)) as c:
+        frames = [(float(f.pts * f.time_base), f) for f in c.decode(video=0)]
+    img = next(f for t, f in reversed(frames) if t < end - 0.1).to_ndarray(format="rgb24")
+    img = img.astype(int)
 
-
-def test_last_frame_relu_map_has_no_red(tmp_path):
-    """After ReLU nothing is negative: the output map shows no red cells."""
-    from PIL import Image
-
-    r = render_scene("relu", quality="l", fmt="png", output=tmp_path / "x.png")
-    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
-    # the relu map sits at x = 0.2, y = 0.35, height 3 (frame 14.22 x 8 -> 854 x 480)
-    def px(x, y):
+    def px(x, y):  # frame 14.22 x 8 -> 854 x 480
         return int((x + 14.222 / 2) / 14.222 * 854), int((4 - y) / 8 * 480)
-    x0, y0 = px(0.2 - 1.4, 0.35 + 1.4)
-    x1, y1 = px(0.2 + 1.4, 0.35 - 1.4)
+
+    half = MAP_H / 2 - 0.1
+    x0, y0 = px(MAPS_X - half, ROW_Y + half)
+    x1, y1 = px(MAPS_X + half, ROW_Y - half)
     region = img[y0:y1, x0:x1]
+    assert region.size and region.min() < 200  # the map is there (blue cells)
     redness = region[..., 0] - region[..., 2]
     assert redness.max() < 25
 
@@ -134,6 +138,18 @@ def test_drawn_grids_are_the_trace_values(lang):
     assert d.conv_stage == "conv_1_2"
     assert _texts(scene.get_grid(d.before)) == [fmt(v, scene.decimals) for v in d.before.ravel()]
     assert _texts(scene.get_grid(d.after)) == [fmt(v, scene.decimals) for v in d.after.ravel()]
+
+
+def test_after_window_numbers_match_the_window_size(trace):
+    """The window after ReLU shows its numbers as tall as the window before (one size)."""
+    from cnnanim.output.render import configure_scene
+
+    scene = configure_scene(Relu)()
+    scene.setup()
+    before = scene.get_grid(scene.data.before)
+    after = scene.get_grid(scene.data.after, like=before)
+    heights = {round(n.height, 6) for n in [*before.numbers, *after.numbers]}
+    assert len(heights) == 1
 
 
 def test_apply_beat_matches_the_window_signs(trace):

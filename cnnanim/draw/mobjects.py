@@ -23,7 +23,8 @@ class FeatureMap(Group):
     values : numpy.ndarray
         (H, W) values, or (H, W, 3) floats in [0, 1] already coloured.
     scale : str
-        ``activation`` (red-white-blue), ``weight`` (brown-white-green), ``input`` (grey),
+        ``activation`` (red-white-blue), ``activation_white`` (the same, zero pure white),
+        ``weight`` (brown-white-green), ``input`` (grey),
         ``red``/``green``/``blue`` (tinted input channel), ``logit`` (orange) or ``rgb``.
     vmax : float, optional
         Half-range of a diverging scale (default: the map's largest magnitude).
@@ -85,6 +86,8 @@ def color_array(values: np.ndarray, scale: str, vmax: float | None = None) -> np
         return np.clip(np.asarray(values, dtype=np.float64), 0, 1)
     if scale == "activation":
         return colors.activation_rgb(values, vmax)
+    if scale == "activation_white":
+        return colors.activation_white_rgb(values, vmax)
     if scale == "weight":
         return colors.weight_rgb(values, vmax)
     if scale == "logit":
@@ -111,7 +114,13 @@ class NumberGrid(VGroup):
         Cell side in scene units.
     decimals : int
         Decimals shown (2, as CNN Explainer's formula views).
+
+    Every number of a grid has the same size, the widest filling at most :attr:`ROOM` of its
+    cell; its colour reaches WCAG contrast 4.5:1 on its cell (see ``colors.text_color_for``).
     """
+
+    #: Share of a cell's width the widest number may take (the rest is padding).
+    ROOM = 0.78
 
     def __init__(self, values: np.ndarray, scale: str | None = None, vmax: float | None = None,
                  cell: float = 0.6, decimals: int = 2, font_size: float | None = None,
@@ -130,13 +139,16 @@ class NumberGrid(VGroup):
                 sq = Square(side_length=cell, stroke_color=colors.INK, stroke_width=1,
                             fill_color=colors.rgb_to_hex(rgb[r, c]), fill_opacity=1)
                 sq.move_to(RIGHT * c * cell + DOWN * r * cell)
-                num = number(self.values[r, c], decimals, size,
-                             colors.text_color_for(rgb[r, c]))
-                if num.width > cell * 0.9:
-                    num.scale_to_fit_width(cell * 0.9)
-                num.move_to(sq)
                 self.cells.add(sq)
-                self.numbers.add(num)
+                self.numbers.add(number(self.values[r, c], decimals, size,
+                                        colors.text_color_for(rgb[r, c])))
+        # one size for every number of the grid, with room on both sides of the widest
+        widest = max(n.width for n in self.numbers)
+        if widest > cell * self.ROOM:
+            for n in self.numbers:
+                n.scale(cell * self.ROOM / widest)
+        for sq, n in zip(self.cells, self.numbers):
+            n.move_to(sq)
         self.add(self.cells, self.numbers)
         self.move_to(np.zeros(3))
 

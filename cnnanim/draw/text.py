@@ -154,7 +154,7 @@ class Caption(VGroup):
         if self.text.height > max_h:
             self.text.scale_to_fit_height(max_h)
         band = Rectangle(width=frame_width, height=CAPTION_BAND, stroke_width=0,
-                         fill_color="#f2f2f2", fill_opacity=1)
+                         fill_color=colors.CAPTION_BAND, fill_opacity=1)
         band.move_to(DOWN * (frame_height / 2 - CAPTION_BAND / 2))
         self.text.move_to(band)
         self.band = band

@@ -7,6 +7,7 @@ from manim import DOWN, RIGHT, UP, Group, ImageMobject, Line, Rectangle, VGroup
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim.draw import colors
+from cnnanim.draw.mobjects import color_array
 
 
 class VectorStrip(Group):
@@ -17,7 +18,8 @@ class VectorStrip(Group):
     values : numpy.ndarray
         (N,) values.
     scale : str
-        ``activation``, ``weight`` or ``logit`` (see :mod:`cnnanim.draw.colors`).
+        A colour scale of :func:`cnnanim.draw.mobjects.color_array` (``activation``,
+        ``activation_white``, ``weight``, ``logit``...).
     vmax : float, optional
         Half-range of a diverging scale (default: the largest magnitude).
     width, height : float
@@ -28,8 +30,7 @@ class VectorStrip(Group):
                  width: float = 12.6, height: float = 0.32, **kwargs) -> None:
         super().__init__(**kwargs)
         v = np.asarray(values, dtype=np.float64)[None, :]
-        rgb = (colors.activation_rgb(v, vmax) if scale == "activation" else
-               colors.weight_rgb(v, vmax) if scale == "weight" else colors.logit_rgb(v))
+        rgb = color_array(v, scale, vmax)
         self.n = v.shape[1]
         self.image = ImageMobject(colors.to_uint8(rgb))
         self.image.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])

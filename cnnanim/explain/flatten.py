@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnanim.explain import maths
-from cnnanim.explain.numbers import decimals_for
+from cnnanim.explain.numbers import decimals_for, fmt
 
 
 def traced_cells(pooled: np.ndarray) -> list[tuple[int, int, int]]:
@@ -27,6 +27,47 @@ def traced_cells(pooled: np.ndarray) -> list[tuple[int, int, int]]:
 def logit_decimals(t: maths.LogitTerms) -> int:
     """Decimals of a logit's sum, bias and total (at least 2)."""
     return max(2, decimals_for(np.array([t.total, t.bias, t.products.sum()]), most=4))
+
+
+@dataclass(frozen=True)
+class ShownSum:
+    """A logit written as ``sum + bias = total``, as the screen shows it.
+
+    Attributes
+    ----------
+    products, bias, total : str
+        The sum of the products, the bias (with its own sign) and the logit, each written with
+        ``decimals`` decimals.
+    decimals : int
+    rounded : bool
+        True when the shown sum and bias do not add up to the shown total at any decimals up
+        to 4 (the screen then says so).
+    """
+
+    products: str
+    bias: str
+    total: str
+    decimals: int
+    rounded: bool
+
+    def adds_up(self) -> bool:
+        """True when the shown sum plus the shown bias is the shown total, to the last digit."""
+        scale = 10 ** self.decimals
+        parts = round(float(self.products) * scale) + round(float(self.bias) * scale)
+        return parts == round(float(self.total) * scale)
+
+
+def shown_sum(t: maths.LogitTerms) -> ShownSum:
+    """``sum + bias = total`` of logit ``t`` with the fewest decimals (from
+    :func:`logit_decimals`, at most 4) at which the shown terms add up to the shown total;
+    marked rounded if none does."""
+    first = logit_decimals(t)
+    for dec in range(first, 5):
+        s = ShownSum(fmt(t.products.sum(), dec), fmt(t.bias, dec), fmt(t.total, dec), dec, False)
+        if s.adds_up():
+            return s
+    return ShownSum(fmt(t.products.sum(), first), fmt(t.bias, first), fmt(t.total, first),
+                    first, True)
 
 
 @dataclass(frozen=True)

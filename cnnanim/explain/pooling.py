@@ -63,6 +63,8 @@ class PoolingData:
         The windows shown, with their real maximum (argmax from maths.pool_window).
     vmax : float
         Shared colour half-range.
+    inputs, outputs : numpy.ndarray
+        Every channel before and after pooling, (C, H, W) and (C, H', W').
     """
 
     stage: str
@@ -74,11 +76,31 @@ class PoolingData:
     output_map: np.ndarray
     windows: list
     vmax: float
+    inputs: np.ndarray
+    outputs: np.ndarray
 
-    def cells_in_rows(self, rows: int) -> list[tuple[int, int]]:
-        """(row, col) of every output cell in the first ``rows`` rows, row-major."""
+    def cells_before(self, k: int) -> list[tuple[int, int]]:
+        """(row, col) of the first ``k`` output cells, row-major (the windows already pooled
+        when the window slides to its ``k``-th place)."""
         m = self.output_map.shape[1]
-        return [(r, c) for r in range(rows) for c in range(m)]
+        return [divmod(i, m) for i in range(min(k, self.output_map.size))]
+
+    def window_corner(self, k: int) -> tuple[int, int]:
+        """(top, left) in the input map of the ``k``-th window, row-major."""
+        r, c = divmod(k, self.output_map.shape[1])
+        return r * self.stride, c * self.stride
+
+    def first_windows(self, count: int = 3) -> tuple[np.ndarray, np.ndarray]:
+        """The top-left corner the first ``count`` windows of the first row cover (``size`` rows,
+        ``count * stride`` columns of the input map) and their maxima (the output map's first
+        ``count`` cells)."""
+        count = min(count, self.output_map.shape[1])
+        corner = self.input_map[:self.size, :(count - 1) * self.stride + self.size]
+        return corner.copy(), self.output_map[0, :count].copy()
+
+    def other_channels(self) -> list[int]:
+        """The channels other than the one shown, in order."""
+        return [c for c in range(len(self.inputs)) if c != self.channel]
 
 
 def pooling_data(trace, layer: str, channel: int, count: int = 3) -> PoolingData:
@@ -88,8 +110,8 @@ def pooling_data(trace, layer: str, channel: int, count: int = 3) -> PoolingData
     input_stage = names[names.index(layer) - 1]
     size, stride = st.kernel_size or 2, st.stride or 2
     x = np.asarray(st.input, dtype=np.float64)
-    out = maths.max_pool(x, size, stride)[channel]
+    pooled = maths.max_pool(x, size, stride)
     windows = [maths.pool_window(x, channel, r, c, size, stride)
                for r, c in choose_windows(x[channel], count, size, stride)]
-    return PoolingData(layer, input_stage, channel, size, stride, x[channel], out, windows,
-                       symmetric_range(x[channel]))
+    return PoolingData(layer, input_stage, channel, size, stride, x[channel], pooled[channel],
+                       windows, symmetric_range(x[channel]), x, pooled)

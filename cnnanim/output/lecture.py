@@ -175,7 +175,8 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
 
     from cnnanim.output.render import QUALITIES, configure_scene
 
-    scene_cls = configure_scene(cls, **settings)
+    # each part ends on the white page and the caption band, where the next one begins
+    scene_cls = configure_scene(cls, fade_out_at_end=True, **settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
     try:

@@ -94,6 +94,11 @@ class CnnScene(Scene):
     #: makes every animation wait for its own encoding); at most 2 at 1080p and 1 above, as
     #: each encoder holds its own look-ahead frames (memory).
     inflight_encoders: ClassVar[int] = 3
+    #: Keep the caption band on screen between beats (an empty band), so it never blinks.
+    caption_band: ClassVar[bool] = True
+    #: Fade everything out at the end (the lecture sets it: each part ends on the white page
+    #: and the caption band, where the next part begins, instead of cutting to it).
+    fade_out_at_end: ClassVar[bool] = False
 
     def __init__(self, *args, **kwargs) -> None:
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
@@ -109,6 +114,8 @@ class CnnScene(Scene):
         finally:
             config.background_color = previous
         self.beats: list[tuple[float, float, Beat]] = []
+        if type(self).caption_band:
+            self.add(self.get_caption_band())
         if type(self).speedups:
             self._install_speedups()
 
@@ -244,6 +251,18 @@ class CnnScene(Scene):
         self.remove(caption)
         self.beats.append((t0, self.renderer.time, b))
 
+    def get_caption_band(self):
+        """The empty caption band, drawn under every caption and between beats."""
+        from manim import DOWN, Rectangle
+
+        from cnnanim.draw.layout import CAPTION_BAND
+
+        band = Rectangle(width=config.frame_width, height=CAPTION_BAND, stroke_width=0,
+                         fill_color=colors.CAPTION_BAND, fill_opacity=1)
+        band.move_to(DOWN * (config.frame_height / 2 - CAPTION_BAND / 2))
+        self.band = band
+        return band
+
     def get_caption(self, text: str):
         """The caption of ``text`` as shown: a :class:`Caption`, or its picture (same pixels).
 
@@ -373,7 +392,10 @@ class CnnScene(Scene):
         return out, finish
 
     def tear_down(self) -> None:
-        """Pad the soundtrack with silence to the end of the video (same stream lengths)."""
+        """Fade out (in the lecture), then pad the soundtrack with silence to the end of the
+        video (same stream lengths)."""
+        if type(self).fade_out_at_end:
+            self.fade_out_everything()
         super().tear_down()
         writer = getattr(self.renderer, "file_writer", None)
         if writer is not None and getattr(writer, "includes_sound", False):
@@ -382,6 +404,14 @@ class CnnScene(Scene):
             missing = self.renderer.time - writer.audio_segment.duration_seconds
             if missing > 1e-3:
                 writer.add_audio_segment(AudioSegment.silent(int(round(missing * 1000))))
+
+    def fade_out_everything(self, run_time: float = 0.5) -> None:
+        """Fade every mobject but the caption band out, together."""
+        from manim import FadeOut, Group
+
+        shown = [m for m in self.mobjects if m is not getattr(self, "band", None)]
+        if shown:
+            self.play(FadeOut(Group(*shown)), run_time=run_time)
 
     # -- common pieces ----------------------------------------------------------------------
     def get_title(self, text: str, size: float = 30):
