@@ -145,3 +145,7 @@ WEIGHT_POS = rgb_to_hex(weight_rgb(np.array([1.0]))[0])
 #: Darker ends of BrBG for weight values written as coloured text on white.
 WEIGHT_NEG_TEXT = BRBG[1]
 WEIGHT_POS_TEXT = BRBG[-2]
+#: Secondary text (layer shapes, column headers) dark enough for WCAG 4.5:1 on white.
+MUTED_TEXT = "#6e6e6e"
+#: The logit orange for text on white (the predicted class, its probability): 6.7:1.
+LOGIT_TEXT = ORANGES[-2]
