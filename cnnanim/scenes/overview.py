@@ -350,7 +350,7 @@ class Overview(CnnScene):
         block1, block2 = d.blocks()
         n = len(d.columns)
         with self.beat("whole", **values) as b:
-            self.show_network(b, share=0.35)
+            self.show_network(b, share=0.22)
         with self.beat("input", **values) as b:
             frame = self.highlight(None, self.get_column_frame(0), b.part(0.2))
         with self.beat("block1", **values) as b:

@@ -34,6 +34,7 @@ from manim import (
 )
 
 from cnnanim.draw import colors
+from cnnanim.draw.layout import SAFE_RIGHT
 from cnnanim.draw.text import MONO, CachedMarkupText, cached_text, font_for, label, number, on_row
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
@@ -53,10 +54,12 @@ BAR_MAX = 2.15       # length of a bar of value 1
 CELL_W, CELL_H = 1.05, 0.38
 NUMBER_SIZE = 22     # logits and exponentials
 VALUE_SIZE = 20      # the value after each bar
-FORMULA_CENTRE = (3.1, 1.0)  # centre of the written-out probability of the top class
+FORMULA_LEFT = -0.7   # the written-out probability of the top class fills the frame from here
+FORMULA_Y = 1.0       # to the safe area's right edge, centred on this height
 FORMULA_SIZE = 30
-#: The plot of e^z beside the table while the logits and exponentials are alone.
-PLOT_LEFT, PLOT_RIGHT = -0.2, 6.2
+#: The plot of e^z beside the table while the logits and exponentials are alone (its right
+#: end leaves room for the top class's name beside its dot).
+PLOT_LEFT = -0.2
 PLOT_BOTTOM, PLOT_TOP = -1.75, 2.75
 DOT_R = 0.085
 
@@ -253,10 +256,12 @@ class Softmax(CnnScene):
                      colors.LOGIT_TEXT)
         line2 = VGroup(eq2, f3, res).arrange(RIGHT, buff=0.2)
         line2.next_to(line1, DOWN, buff=0.35)
-        line2.align_to(eq1, LEFT)
+        line2.shift(RIGHT * (lhs.get_right()[0] - eq2.get_right()[0]))  # "=" under "="
         g = VGroup(line1, line2)
-        g.move_to([*FORMULA_CENTRE, 0])
-        return g
+        room = SAFE_RIGHT - FORMULA_LEFT
+        if g.width > room:
+            g.scale_to_fit_width(room)
+        return g.move_to([(FORMULA_LEFT + SAFE_RIGHT) / 2, FORMULA_Y, 0])
 
     def get_bars(self, values: np.ndarray, left: float, color: str, decimals: int = 4) -> VGroup:
         """Horizontal bars (length = value) with the value written after each."""
@@ -301,8 +306,14 @@ class Softmax(CnnScene):
     def plot_xy(self, z: float, v: float = 0.0) -> np.ndarray:
         """Scene point of (z, v) in the plot of e^z."""
         lo, hi, top = self.plot_range
-        return np.array([PLOT_LEFT + (z - lo) / (hi - lo) * (PLOT_RIGHT - PLOT_LEFT),
+        return np.array([PLOT_LEFT + (z - lo) / (hi - lo) * (self.plot_right - PLOT_LEFT),
                          PLOT_BOTTOM + v / top * (PLOT_TOP - PLOT_BOTTOM), 0.0])
+
+    @property
+    def plot_right(self) -> float:
+        """Right end of the plot: the top class's name fits between its dot and the safe area's
+        edge."""
+        return SAFE_RIGHT - self.get_dot_name(Circle(radius=DOT_R)).width - 2 * DOT_R - 0.2
 
     @property
     def plot_range(self) -> tuple[float, float, float]:
@@ -360,10 +371,14 @@ class Softmax(CnnScene):
             vm.add_line_to(self.plot_xy(float(z), float(e)))
         return vm
 
-    def get_dot_name(self, dot) -> MarkupText:
-        """The top class's name beside its dot."""
-        return label(self.class_labels[self.data.top], 22, colors.LOGIT_TEXT, lang=self.lang,
-                     weight="BOLD").next_to(dot, RIGHT, buff=0.15)
+    def get_dot_name(self, dot, lifted: bool = True) -> MarkupText:
+        """The top class's name beside its dot: at its right once ``lifted`` onto e^z, above
+        the z axis (starting over the dot) before."""
+        name = label(self.class_labels[self.data.top], 22, colors.LOGIT_TEXT, lang=self.lang,
+                     weight="BOLD")
+        if lifted:
+            return name.next_to(dot, RIGHT, buff=0.15)
+        return name.next_to(dot, UP, buff=0.15).align_to(dot, LEFT)
 
     def get_highlight(self, mobject) -> SurroundingRectangle:
         """A highlight box around ``mobject``."""
@@ -386,7 +401,7 @@ class Softmax(CnnScene):
         exps, total = self.get_exps(), self.get_sum()
         h_exp = self.header("e<sup>z</sup>", EXP_X, 22, markup_text=True)
         axes, dots = self.get_axes(), self.get_dots(lifted=False)
-        name = self.get_dot_name(dots[d.top])
+        name = self.get_dot_name(dots[d.top], lifted=False)
         with self.beat("logits", **values) as b:
             self.play(Write(title), FadeIn(h_logit), FadeIn(axes), run_time=b.part(0.1))
             self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
@@ -398,7 +413,8 @@ class Softmax(CnnScene):
             self.play(Create(curve), run_time=b.part(0.15))
             self.play(FadeIn(h_exp), *[FadeIn(e, shift=RIGHT * 0.4) for e in exps],
                       Create(drops), Transform(dots, lifted),
-                      name.animate.next_to(lifted[d.top], RIGHT, buff=0.15), run_time=b.part(0.25))
+                      name.animate.move_to(self.get_dot_name(lifted[d.top])),
+                      run_time=b.part(0.25))
             self.play(Create(total[0]), Write(total[1]), run_time=b.part(0.15))
 
         formula = self.get_formula()
