@@ -53,8 +53,8 @@ MINI = (Chapter("first", {"en": "First", "zh": "第一部分"}, (ShortA,)),
 def test_storyboard_order():
     names = [s for ch in CHAPTERS for s in ch.scenes]
     assert names == ["overview", "input", "conv-elastic", "conv-slide", "conv-deep", "padding",
-                     "kernel-size", "stride", "relu", "pooling", "flatten", "softmax", "overview"]
-    assert CHAPTERS[0].key == "overview" and CHAPTERS[-1].scenes == ("overview",)
+                     "kernel-size", "stride", "relu", "pooling", "flatten", "softmax", "recap"]
+    assert CHAPTERS[0].key == "overview" and CHAPTERS[-1].scenes == ("recap",)
     assert all(set(ch.title) == {"en", "zh"} for ch in CHAPTERS)
 
 

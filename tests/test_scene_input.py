@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import av
 import numpy as np
+import pytest
 from PIL import Image
 
-from cnnanim.explain.input import zoom_window
+from cnnanim.explain.input import extremes, pixel_byte, zoom_window
 from cnnanim.explain.numbers import fmt
 from cnnanim.network.images import load_image
 from cnnanim.network.trace_cache import get_trace
@@ -33,6 +34,39 @@ def test_zoom_grid_draws_the_values():
     grid = scene.get_zoom_grid()
     drawn = [n.text for n in grid.numbers]
     assert drawn == [fmt(v) for v in scene.zoom_values.ravel()]
+
+
+def test_zoom_grid_colours_match_the_channel_map():
+    """The zoomed grid draws each value in the colour its pixel has on the channel map: dark for
+    the smallest value, bright for the largest, as the narration says."""
+    from cnnanim.draw import colors
+    from cnnanim.draw.mobjects import FeatureMap
+
+    scene = configure_scene(InputLayer, lang="en", voice="none")()
+    scene.setup()
+    grid = scene.get_zoom_grid()
+    channel = FeatureMap(scene.trace.image[0], scale=scene.scales[0])
+    pixels = channel.image.pixel_array
+    n = scene.zoom_size
+    for r in range(n):
+        for c in range(n):
+            cell = colors.hex_to_rgb(grid.get_cell(r, c).get_fill_color().to_hex()) * 255
+            pixel = pixels[scene.zoom_top + r, scene.zoom_left + c, :3]
+            assert np.abs(cell - pixel).max() <= 1, (r, c)
+            number = grid.get_number(r, c)
+            assert colors.contrast_ratio(grid.get_cell(r, c).get_fill_color().to_hex(),
+                                         number.get_color().to_hex()) >= 4.5
+    lo, hi = extremes(scene.zoom_values)
+    assert scene.zoom_values[lo] == scene.zoom_values.min()
+    assert scene.zoom_values[hi] == scene.zoom_values.max()
+    lum = [colors.relative_luminance(colors.hex_to_rgb(grid.get_cell(*p).get_fill_color().to_hex()))
+           for p in (lo, hi)]
+    assert lum[0] < lum[1]
+    # the worked value: the brightest value is its pixel byte over 255
+    hi_value = float(scene.zoom_values.max())
+    assert pixel_byte(hi_value) / 255 == pytest.approx(hi_value, abs=1e-6)
+    assert scene.get_worked_value().text.replace(" ", "") == \
+        f"{pixel_byte(hi_value)}÷255={fmt(hi_value)}"
 
 
 def test_narration_has_every_language():

@@ -89,6 +89,76 @@ def test_narration_has_both_languages_and_fills(traces):
             assert "{" not in filled and filled.strip(), (key, lang)
 
 
+def test_recap_narration_fills_with_the_trace_hyper_parameters(traces):
+    t = traces["explainer"][1]
+    values = ov_data.overview_data(t).narration_values()
+    st = t["conv_1_1"]
+    assert values["kernel"] == str(st.weight.shape[-1]) == "3"
+    assert (values["stride"], values["padding"]) == (str(st.stride), str(st.padding)) == ("1", "0")
+    assert values["conv1"] == "62" and values["pre_pool"] == "60" and values["pool1"] == "30"
+    assert values["pool"] == str(t["max_pool_1"].kernel_size) == "2"
+    assert values["channels"] == "3" and values["n_classes"] == "10"
+    seed = ov_data.overview_data(traces["seed"][1]).narration_values()
+    assert (seed["in_size"], seed["padding"], seed["conv1"]) == ("28", "1", "28")
+    for key, texts in ov.OverviewRecap.NARRATION.items():
+        assert set(texts) >= {"en", "zh"}, key
+        for lang in ("en", "zh"):
+            filled = texts[lang].format(**values)
+            assert "{" not in filled and filled.strip(), (key, lang)
+    # the recap says what was learned, it does not repeat the overview
+    assert not set(ov.OverviewRecap.NARRATION["whole"].values()) & \
+        set(ov.Overview.NARRATION["whole"].values())
+
+
+def test_class_labels():
+    """The explainer classes have Chinese names; other classes keep the model's own names."""
+    from cnnanim.network.presets import DIGIT_CLASSES, EXPLAINER_CLASSES, class_label
+
+    zh = [class_label(n, "zh") for n in EXPLAINER_CLASSES]
+    assert class_label("espresso", "zh") == "浓缩咖啡"
+    assert len(set(zh)) == len(zh) and all(not n.isascii() for n in zh)
+    assert [class_label(n, "en") for n in EXPLAINER_CLASSES] == list(EXPLAINER_CLASSES)
+    assert [class_label(n, "zh") for n in DIGIT_CLASSES] == list(DIGIT_CLASSES)
+    assert class_label("no such class", "zh") == "no such class"
+
+
+def _boxes_apart(a, b, gap: float = 0.03) -> bool:
+    return (a.get_right()[0] + gap <= b.get_left()[0] or b.get_right()[0] + gap <= a.get_left()[0]
+            or a.get_top()[1] + gap <= b.get_bottom()[1] or b.get_top()[1] + gap <= a.get_bottom()[1])
+
+
+@needs_weights
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_layout_nothing_touches(lang):
+    """Labels under the columns, flatten's and the output's never touch one another; maps, bars
+    and names stay inside the safe area; the columns fill the width left of the output."""
+    from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
+    from cnnanim.output.render import configure_scene
+
+    scene = configure_scene(ov.Overview, lang=lang, voice="none")()
+    scene.setup()
+    n = len(scene.data.columns)
+    texts = [scene.get_label(i)[1] for i in range(n)]
+    texts += [scene.get_flatten_label()[1], scene.get_output_label()[1]]
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            assert _boxes_apart(a, b), (a[0].text, b[0].text)
+        assert a.get_bottom()[1] >= CONTENT_BOTTOM - 1e-6
+    out = scene.get_output()
+    assert out.get_right()[0] <= SAFE_RIGHT + 1e-6 and out.get_top()[1] <= CONTENT_TOP + 1e-6
+    assert scene.get_column(0).get_left()[0] >= SAFE_LEFT - 1e-6
+    last = scene.get_column(n - 1)
+    assert _boxes_apart(last, out, gap=0.5)  # room for the lines to the output
+    # the frames drawn around parts stay inside the frame's safe area
+    for f in (scene.get_output_frame(), scene.get_column_frame(0, n - 1),
+              scene.get_frame_of(scene.get_prediction())):
+        assert SAFE_LEFT - 1e-6 <= f.get_left()[0] and f.get_right()[0] <= SAFE_RIGHT + 1e-6
+    # the predicted class is named in the viewer's language
+    from cnnanim.network.presets import class_label
+
+    assert scene.get_narration_values()["top"] == class_label(scene.data.top_name, lang)
+
+
 def test_connection_counts():
     """Convolutions link every map to every map, ReLU and pooling map to map."""
     assert len(ov.connections([[0, j, 0] for j in range(3)], [[1, j, 0] for j in range(10)],
@@ -149,6 +219,22 @@ def test_overview_renders(tmp_path, trace):
     assert r.subtitles.exists() and r.subtitles.read_text().strip()
     assert [b.key for _, _, b in scene.beats] == list(ov.Overview.NARRATION)
     assert inside_frame(scene) == []
+    # the whole network is on screen before the first beat is half over
+    t0, t1, _ = scene.beats[0]
+    with av.open(str(r.path)) as c:
+        s = c.streams.video[0]
+        for f in c.decode(s):
+            if float(f.pts * s.time_base) >= t0 + 0.5 * (t1 - t0):
+                img = f.to_ndarray(format="rgb24").astype(int)
+                break
+    px, py = scene_to_pixel(scene.out_left + d_top_bar(scene), ov.map_y(scene.data.top, 10))
+    assert np.abs(img[py, px] - colors.hex_to_rgb(colors.LOGIT) * 255).max() < 40
+
+
+def d_top_bar(scene) -> float:
+    """x offset of the middle of the predicted class's output bar."""
+    d = scene.data
+    return float(d.probabilities[d.top]) * ov.OUT_BAR_MAX / 2
 
 
 @needs_weights

@@ -93,8 +93,92 @@ def test_narration_has_both_languages_and_fills(traces):
     for key, texts in sm.Softmax.NARRATION.items():
         assert set(texts) >= {"en", "zh"}, key
         for lang in ("en", "zh"):
-            filled = texts[lang].format(**values)
-            assert "{" not in filled and filled.strip(), (key, lang)
+            for how in ("how_shift", "how_plain"):  # the scene fills {how} from its WORDS
+                filled = texts[lang].format(how=sm.Softmax.WORDS[how][lang], **values)
+                assert "{" not in filled and filled.strip(), (key, lang)
+
+
+def _scene(lang="en"):
+    from cnnanim.output.render import configure_scene
+
+    scene = configure_scene(sm.Softmax, lang=lang, voice="none")()
+    scene.setup()
+    return scene
+
+
+@needs_weights
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_scene_narration_names_classes_in_the_viewers_language(lang):
+    from cnnanim.network.presets import class_label
+
+    scene = _scene(lang)
+    d = scene.data
+    v = scene.get_narration_values()
+    assert v["top"] == class_label(d.top_name, lang)
+    assert v["second"] == class_label(d.class_names[d.runner_up], lang)
+    assert v["how"] == scene.words("how_shift" if d.shift < 0 else "how_plain")
+    if lang == "zh":
+        assert v["top"] != d.top_name  # the explainer classes have Chinese names
+    # each name is drawn as "X" + name, the "X" dropped once the name sits on its row
+    # (Manim keeps a Text's string without its spaces)
+    assert [t.text for t in scene.get_names()] == \
+        ["X" + class_label(n, lang).replace(" ", "") for n in d.class_names]
+
+
+def check_shown_sums(d: sm_data.SoftmaxData) -> None:
+    """Every sum written adds up from its written terms, or is marked rounded."""
+    sums = d.shown_sums()
+    assert [len(t) for t, _, _ in sums] == [len(d.logits)] * 3
+    for k, (terms, shown, exact) in enumerate(sums):
+        values = (d.exps, d.probabilities, d.rescaled)[k]
+        # the terms are the real values as written, the total the real total as written
+        for t, v in zip(terms, values):
+            assert sm_data.parse_shown(t) == pytest.approx(v, rel=1e-3, abs=5e-5)
+        assert sm_data.parse_shown(shown) == pytest.approx(float(np.sum(values)), rel=1e-3)
+        written_sum = sum(sm_data.parse_shown(t) for t in terms)
+        fmt_ = sm_data.fmt_exp if k == 0 else (lambda x: sm_data.fmt(x, 4))
+        assert exact == (fmt_(written_sum) == shown)
+
+
+def test_shown_sums_add_up_seeded(traces, preset_name):
+    check_shown_sums(sm_data.softmax_data(traces[preset_name][1]))
+
+
+@needs_weights
+def test_shown_sums_add_up_default_trace():
+    """On the real trace: the exponentials add up to their shown sum and the probabilities to
+    1.0000 (or the scene writes "(rounded)"); e^z / Σ written as = only when it is exact."""
+    scene = _scene()
+    d = scene.data
+    check_shown_sums(d)
+    for k, (_, shown, exact) in enumerate(d.shown_sums()):
+        assert scene.total_text(k) == (shown if exact else f"{shown} (rounded)")
+    assert d.shown_sums()[1][1] == "1.0000"
+    q = sm_data.parse_shown(sm_data.fmt_exp(d.exps[d.top])) / sm_data.parse_shown(
+        sm_data.fmt_exp(d.total))
+    assert d.quotient_exact == (sm_data.fmt(q, 4) == sm_data.fmt(d.probabilities[d.top], 4))
+
+
+def test_shown_sums_can_be_marked_rounded():
+    class T:  # three equal logits: 0.3333 three times adds up to 0.9999, not 1.0000
+        logits = np.array([0.5, 0.5, 0.5], np.float32)
+        class_names = ["a", "b", "c"]
+
+    d = sm_data.softmax_data(T())
+    _, shown, exact = d.shown_sums()[1]
+    assert shown == "1.0000" and not exact
+    check_shown_sums(d)
+
+
+@needs_weights
+def test_text_contrast():
+    """Numbers on the logit cells and coloured text on white reach WCAG 4.5:1."""
+    scene = _scene()
+    for cell in scene.get_logit_cells():
+        box, text = cell
+        assert colors.contrast_ratio(box.get_fill_color().to_hex(), text.get_color().to_hex()) >= 4.5
+    for c in (colors.LOGIT_TEXT, colors.MUTED_TEXT, colors.INK):
+        assert colors.contrast_ratio(c, colors.BACKGROUND) >= 4.5
 
 
 def test_narration_values_are_the_trace_numbers(traces):

@@ -31,3 +31,16 @@ def zoom_window(image: np.ndarray, size: int = 5) -> tuple[int, int, np.ndarray]
                 best = (spread, top, left)
     _, top, left = best
     return top, left, ch[top:top + size, left:left + size].copy()
+
+
+def extremes(values: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(row, col) of the darkest and of the brightest value of a patch (first in reading order)."""
+    v = np.asarray(values)
+    lo = np.unravel_index(int(np.argmin(v)), v.shape)
+    hi = np.unravel_index(int(np.argmax(v)), v.shape)
+    return (int(lo[0]), int(lo[1])), (int(hi[0]), int(hi[1]))
+
+
+def pixel_byte(value: float) -> int:
+    """The 0-255 pixel value a preprocessed input value came from (value = byte / 255)."""
+    return int(round(float(value) * 255))

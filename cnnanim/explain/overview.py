@@ -50,6 +50,10 @@ class OverviewData:
     probabilities: np.ndarray
     class_names: list
     flatten_size: int
+    #: Hyper-parameters of the first convolution (kernel, stride, padding) and pooling
+    #: (window, stride), for the recap.
+    conv: tuple = (3, 1, 0)
+    pool: tuple = (2, 2)
 
     @property
     def top(self) -> int:
@@ -60,15 +64,30 @@ class OverviewData:
         return self.class_names[self.top]
 
     def narration_values(self) -> dict[str, str]:
+        """The {fields} of the narration: sizes, hyper-parameters and the prediction."""
         sizes = [c.maps.shape[1] for c in self.columns]
+        first_pool = self.indices("pool")[0] if self.indices("pool") else len(self.columns) - 1
+        first_conv = self.indices("conv")[0] if self.indices("conv") else 0
         return {
             "in_size": str(sizes[0]),
-            "pool1": str(next(c.maps.shape[1] for c in self.columns if c.kind == "pool")),
+            "channels": str(self.columns[0].maps.shape[0]),
+            "conv1": str(sizes[first_conv]),
+            "pre_pool": str(sizes[first_pool - 1]),
+            "pool1": str(sizes[first_pool]),
             "last": str(sizes[-1]),
+            "kernel": str(self.conv[0]),
+            "stride": str(self.conv[1]),
+            "padding": str(self.conv[2]),
+            "pool": str(self.pool[0]),
             "flat": str(self.flatten_size),
+            "n_classes": str(len(self.class_names)),
             "top": self.top_name,
             "p_top": fmt(100 * float(self.probabilities[self.top]), 1),
         }
+
+    def indices(self, kind: str) -> list[int]:
+        """Column indices of the layers of ``kind`` (conv, relu, pool, input)."""
+        return [i for i, c in enumerate(self.columns) if c.kind == kind]
 
     def blocks(self) -> tuple[list[int], list[int]]:
         """Column indices of the first block (up to its pooling) and of the rest, input excluded."""
@@ -82,13 +101,18 @@ def overview_data(trace) -> OverviewData:
     """The columns (input, then every conv/relu/pool stage) and output of a trace."""
     img = np.asarray(trace.image)
     cols = [Column("input", "input", img, channel_scales(img), None)]
+    conv = pool = None
     for name in trace.stage_names():
         st = trace[name]
         if st.kind not in ("conv", "relu", "pool"):
             continue
+        if st.kind == "conv" and conv is None:
+            conv = (int(np.shape(st.weight)[-1]), int(st.stride), int(st.padding))
+        if st.kind == "pool" and pool is None:
+            pool = (int(st.kernel_size), int(st.stride))
         out = np.asarray(st.output)
         cols.append(Column(name, st.kind, out, ["activation"] * out.shape[0], symmetric_range(out)))
     flat = trace.stage_names("flatten")
     flat_size = int(np.size(trace[flat[0]].output)) if flat else int(np.size(cols[-1].maps))
     return OverviewData(cols, np.asarray(trace.probabilities, dtype=np.float64),
-                        list(trace.class_names), flat_size)
+                        list(trace.class_names), flat_size, conv or (3, 1, 0), pool or (2, 2))

@@ -24,6 +24,23 @@ def fmt_exp(value: float, digits: int = 4) -> str:
     return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
+_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def parse_shown(text: str) -> float:
+    """The value of a number as shown (``0.6861``, ``5.516×10⁻⁶``)."""
+    if "×10" in text:
+        mant, exp = text.split("×10")
+        return float(mant) * 10.0 ** int(exp.translate(_DIGITS))
+    return float(text)
+
+
+def adds_up(terms: list[str], total: str, formatter) -> bool:
+    """True when the shown ``terms`` add up to the shown ``total``: their sum, written by
+    ``formatter`` (the one that wrote the total), is ``total``."""
+    return formatter(sum(parse_shown(t) for t in terms)) == total
+
+
 @dataclass(frozen=True)
 class SoftmaxData:
     """Every number the softmax scene shows, from the trace.
@@ -71,6 +88,30 @@ class SoftmaxData:
     def exp_ratio(self) -> float:
         """How many times the top probability exceeds the runner-up's (e to the logit gap)."""
         return float(self.exps[self.top] / self.exps[self.runner_up])
+
+    def shown_sums(self) -> list[tuple[list[str], str, bool]]:
+        """Each sum the scene writes: its shown terms, its shown total and whether the terms add
+        up to it (when not, the scene marks the total as rounded). The exponentials (4
+        significant digits), the probabilities and the rescaled logits (4 decimals)."""
+        def four(v: float) -> str:
+            return fmt(v, 4)
+
+        out = []
+        for values, total, formatter in ((self.exps, self.total, fmt_exp),
+                                          (self.probabilities, float(np.sum(self.probabilities)), four),
+                                          (self.rescaled, float(np.sum(self.rescaled)), four)):
+            terms = [formatter(float(v)) for v in values]
+            shown = formatter(total)
+            out.append((terms, shown, adds_up(terms, shown, formatter)))
+        return out
+
+    @property
+    def quotient_exact(self) -> bool:
+        """True when the shown e^z of the top class over the shown sum, to 4 decimals, is the
+        shown probability (else the scene writes ``≈``)."""
+        t = self.top
+        q = parse_shown(fmt_exp(self.exps[t])) / parse_shown(fmt_exp(self.total))
+        return fmt(q, 4) == fmt(self.probabilities[t], 4)
 
     def narration_values(self) -> dict[str, str]:
         """The {fields} the narration fills in."""

@@ -31,6 +31,23 @@ EXPLAINER_CLASSES: tuple[str, ...] = (
 )
 DIGIT_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))
 
+#: Names of the explainer classes in each narration language but English (captions, narration
+#: and labels); any other class keeps the model's own name.
+CLASS_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "lifeboat": "救生艇", "ladybug": "瓢虫", "pizza": "披萨", "bell pepper": "甜椒",
+        "school bus": "校车", "koala": "考拉", "espresso": "浓缩咖啡", "red panda": "小熊猫",
+        "orange": "橙子", "sport car": "跑车",
+    },
+}
+
+
+def class_label(name: str, lang: str = "en") -> str:
+    """The name of class ``name`` as a ``lang`` viewer reads it: the table's translation
+    (:data:`CLASS_LABELS`), else the model's own name (``class_label("espresso", "zh")`` is
+    ``浓缩咖啡``; English and digit classes stay as they are)."""
+    return CLASS_LABELS.get(lang, {}).get(name, name)
+
 
 @dataclass(frozen=True)
 class Preset:

@@ -61,7 +61,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("pooling", {"en": "Max pooling", "zh": "最大池化"}, ("pooling",)),
     Chapter("flatten", {"en": "Flatten", "zh": "展平"}, ("flatten",)),
     Chapter("softmax", {"en": "Softmax", "zh": "Softmax"}, ("softmax",)),
-    Chapter("recap", {"en": "Back to the overview", "zh": "回到总览"}, ("overview",)),
+    Chapter("recap", {"en": "Recap", "zh": "回顾"}, ("recap",)),
 )
 
 #: The lecture's title per language (MP4 metadata, slide decks).

@@ -1,9 +1,11 @@
 """Overview: the whole TinyVGG at once, as CNN Explainer's main view draws it.
 
-Storyboard: the input's three channel maps -> each conv / relu / pool layer as a column of its
-ten real activation maps, revealed left to right with thin connection lines (every map to every
-map for a convolution, map to map for ReLU and pooling) -> the output layer's ten class
-probabilities as bars, with the predicted class named.
+Storyboard: the whole network flows in, left to right, in the first beat (the input's channel
+maps, each conv / relu / pool layer as a column of its ten real activation maps with thin
+connection lines, the flatten step, the output layer's class probabilities as bars and the
+predicted class); then a highlight walks over it, part by part, as the narration names them.
+:class:`OverviewRecap` (the lecture's last chapter) walks the same picture once more, naming what
+each part does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from manim import (
     RIGHT,
     Create,
     FadeIn,
+    FadeOut,
     Group,
     GrowFromEdge,
     Line,
@@ -28,26 +31,32 @@ from manim import (
 )
 
 from cnnanim.draw import colors
+from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.overview import OverviewData, overview_data
+from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
-MAP_H = 0.40          # side of one activation map
-MAP_GAP = 0.04        # vertical gap between maps
-COL_TOP = 3.08        # top of a 10-map column
-LEFT_X = -6.8         # left edge of the input column
-RIGHT_X = 6.75        # right edge of the prediction
-PREDICTION_Y = 3.42   # y of the prediction, on the title line
-COL_PITCH = 1.03      # distance between column centres
-OUT_GAP = 0.45        # gap between the last map column and the output bars
-OUT_BAR_MAX = 0.8     # output bar length of probability 1
-LABEL_SIZE = 18
+MAP_H = 0.415         # side of one activation map
+MAP_GAP = 0.03        # vertical gap between maps
+IN_H = 0.95           # side of one input channel map (the photo's channels, drawn larger)
+IN_GAP = 0.1          # vertical gap between the input channel maps
+COL_TOP = CONTENT_TOP  # top of a 10-map column
+HIGHLIGHT_PAD = 0.06  # room between a highlighted part and its frame
+LEFT_X = SAFE_LEFT + HIGHLIGHT_PAD  # left edge of the input column
+RIGHT_X = SAFE_RIGHT - HIGHLIGHT_PAD  # right edge of the class names and of the prediction
+PREDICTION_Y = 3.47   # y of the prediction, on the title line
+OUT_GAP = 0.75        # gap between the last map column and the output bars (flatten)
+OUT_BAR_MAX = 0.75    # output bar length of probability 1
+NAME_GAP = 0.12       # gap between an output bar and its class name
+LABEL_SIZE = 16
 LINE_COLOR = "#c4c4c4"
 LINE_WIDTH = 0.6
-LABEL_ROW_GAP = 0.54  # how much lower the second row of column labels sits
+LABEL_TOP_GAP = 0.12  # gap between a column's bottom and its label
+LABEL_ROW_GAP = 0.5   # how much lower the second row of column labels sits
 
 
 def map_y(j: int, n: int, n_max: int = 10) -> float:
@@ -55,6 +64,11 @@ def map_y(j: int, n: int, n_max: int = 10) -> float:
     pitch = MAP_H + MAP_GAP
     full_centre = COL_TOP - MAP_H / 2 - (n_max - 1) * pitch / 2
     return full_centre + ((n - 1) / 2 - j) * pitch
+
+
+def input_y(j: int, n: int) -> float:
+    """y of input channel map ``j`` of ``n`` (centred against a full column)."""
+    return map_y(0, 1) + ((n - 1) / 2 - j) * (IN_H + IN_GAP)
 
 
 #: Bottom edge of a full column: the column labels hang below it.
@@ -79,10 +93,15 @@ class Overview(CnnScene):
     chapter = "overview"
     valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
     NARRATION = {
+        "whole": {
+            "en": "Here is the whole network on one screen, the way CNN Explainer draws it: "
+                  "the photo goes in on the left, and a prediction comes out on the right.",
+            "zh": "这是按 CNN Explainer 的画法展示的整个网络：照片从左边进入，预测从右边得出。",
+        },
         "input": {
-            "en": "Here is the whole network on one screen, the way CNN Explainer draws it. "
-                  "On the left, the photo's red, green and blue channels.",
-            "zh": "这是按 CNN Explainer 的画法展示的整个网络。最左边是照片的红、绿、蓝三个通道。",
+            "en": "On the left, the photo's red, green and blue channels, {in_size} by {in_size} "
+                  "pixels each.",
+            "zh": "最左边是照片的红、绿、蓝三个通道，每个 {in_size}×{in_size} 像素。",
         },
         "block1": {
             "en": "Each column is a layer, each small square one of its ten maps. A convolution "
@@ -97,7 +116,7 @@ class Overview(CnnScene):
         "output": {
             "en": "Flattened into {flat} numbers, the last maps feed the output layer, and "
                   "softmax names {top} with {p_top} percent.",
-            "zh": "最后的图展平成 {flat} 个数，送入输出层；softmax 判定为 {top}，概率 {p_top}%。",
+            "zh": "最后的图展平成 {flat} 个数，送入输出层；softmax 判定为{top}，概率 {p_top}%。",
         },
     }
 
@@ -105,25 +124,56 @@ class Overview(CnnScene):
         "title": {"en": "TinyVGG", "zh": "TinyVGG 全貌"},
         "classes": {"en": "{n} classes", "zh": "{n} 个类别"},
         "prediction": {"en": "prediction:", "zh": "预测："},
+        "output": {"en": "output", "zh": "输出"},
+        "flatten": {"en": "flatten", "zh": "展平"},
+        "numbers": {"en": "{n} numbers", "zh": "{n} 个数"},
     }
 
     def setup(self) -> None:
         super().setup()
         self.data = self.get_overview_data()
+        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
 
     # -- data ---------------------------------------------------------------------------------
     def get_overview_data(self) -> OverviewData:
         """Every number shown, from the trace (see :func:`overview_data`)."""
         return overview_data(self.trace)
 
+    def get_narration_values(self) -> dict[str, str]:
+        """The narration's fields, the class named as the viewer's language names it."""
+        values = self.data.narration_values()
+        values["top"] = class_label(values["top"], self.lang)
+        return values
+
     # -- builders -------------------------------------------------------------------------------
-    def column_x(self, i: int) -> float:
-        return LEFT_X + MAP_H / 2 + i * COL_PITCH
+    def column_width(self, i: int) -> float:
+        """Width of column ``i``'s maps (the input's channels are drawn larger)."""
+        return IN_H if i == 0 else MAP_H
+
+    @property
+    def names_width(self) -> float:
+        """Width of the longest class name beside the output bars."""
+        return max(label("X" + n, LABEL_SIZE, lang=self.lang, weight="BOLD").width
+                   for n in self.class_labels)
 
     @property
     def out_left(self) -> float:
-        """x where the output bars start."""
-        return self.column_x(len(self.data.columns) - 1) + MAP_H / 2 + OUT_GAP
+        """x where the output bars start: bars and class names end at the safe area's edge."""
+        if not hasattr(self, "_out_left"):
+            self._out_left = RIGHT_X - self.names_width - NAME_GAP - OUT_BAR_MAX
+        return self._out_left
+
+    @property
+    def column_gap(self) -> float:
+        """Space between neighbouring columns: the columns fill the width left of the output."""
+        n = len(self.data.columns)
+        used = sum(self.column_width(i) for i in range(n))
+        return (self.out_left - OUT_GAP - LEFT_X - used) / (n - 1)
+
+    def column_x(self, i: int) -> float:
+        """x of the centre of column ``i``."""
+        left = LEFT_X + sum(self.column_width(k) + self.column_gap for k in range(i))
+        return left + self.column_width(i) / 2
 
     def get_column(self, i: int) -> Group:
         """Column ``i``'s maps as small FeatureMaps stacked vertically."""
@@ -131,8 +181,10 @@ class Overview(CnnScene):
         n = col.maps.shape[0]
         g = Group()
         for j, (m, scale) in enumerate(zip(col.maps, col.scales)):
-            fm = FeatureMap(m, scale=scale, vmax=col.vmax, height=MAP_H, border_width=1)
-            fm.move_to([self.column_x(i), map_y(j, n), 0])
+            y = input_y(j, n) if i == 0 else map_y(j, n)
+            fm = FeatureMap(m, scale=scale, vmax=col.vmax, height=self.column_width(i),
+                            border_width=1)
+            fm.move_to([self.column_x(i), y, 0])
             g.add(fm)
         return g
 
@@ -140,13 +192,13 @@ class Overview(CnnScene):
         """Name and shape under column ``i``; odd columns one row lower so neighbours never touch."""
         col = self.data.columns[i]
         return self.place_label(label(col.name, LABEL_SIZE),
-                                label(col.shape_text, LABEL_SIZE, colors.MUTED), self.column_x(i),
-                                row=i % 2)
+                                label(col.shape_text, LABEL_SIZE, colors.MUTED_TEXT),
+                                self.column_x(i), row=i % 2)
 
     def place_label(self, name, shape, x: float, row: int) -> VGroup:
         """``name`` over ``shape`` under the columns at ``x`` (in label row ``row``), with a tick."""
-        top = COL_BOTTOM - 0.08 - row * LABEL_ROW_GAP
-        txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
+        top = COL_BOTTOM - LABEL_TOP_GAP - row * LABEL_ROW_GAP
+        txt = VGroup(name, shape).arrange(DOWN, buff=0.05)
         txt.move_to([x, top - txt.height / 2, 0])
         if txt.get_left()[0] < LEFT_X:  # the first column's label stays inside the frame
             txt.shift(RIGHT * (LEFT_X - txt.get_left()[0]))
@@ -159,7 +211,9 @@ class Overview(CnnScene):
         cols = self.data.columns
         prev = cols[i - 1]
         n_prev = prev.maps.shape[0]
-        starts = [[self.column_x(i - 1) + MAP_H / 2, map_y(j, n_prev), 0] for j in range(n_prev)]
+        y_prev = input_y if i == 1 else map_y
+        right = self.column_x(i - 1) + self.column_width(i - 1) / 2
+        starts = [[right, y_prev(j, n_prev), 0] for j in range(n_prev)]
         if i < len(cols):
             n = cols[i].maps.shape[0]
             ends = [[self.column_x(i) - MAP_H / 2, map_y(j, n), 0] for j in range(n)]
@@ -186,59 +240,200 @@ class Overview(CnnScene):
             bar = Rectangle(width=length, height=MAP_H * 0.7, stroke_width=0, fill_opacity=1,
                             fill_color=colors.LOGIT if top else colors.ORANGES[3])
             bar.move_to([x0 + length / 2, y, 0])
-            name = on_row(label("X" + d.class_names[j], LABEL_SIZE,
-                                colors.LOGIT if top else colors.INK,
+            name = on_row(label("X" + self.class_labels[j], LABEL_SIZE,
+                                colors.LOGIT_TEXT if top else colors.INK, lang=self.lang,
                                 weight="BOLD" if top else "NORMAL"), y)
-            name.shift(RIGHT * (x0 + OUT_BAR_MAX + 0.12 - name.get_left()[0]))
+            name.shift(RIGHT * (x0 + OUT_BAR_MAX + NAME_GAP - name.get_left()[0]))
             rows.add(VGroup(frame, bar, name))
         return rows
 
+    @property
+    def flatten_x(self) -> float:
+        """x of the flatten step: the middle of the lines from the last column to the output."""
+        last = len(self.data.columns) - 1
+        return (self.column_x(last) + MAP_H / 2 + self.out_left) / 2
+
     def get_output_label(self) -> VGroup:
-        """``output`` and the number of classes under the output bars, in the lower label row."""
+        """``output`` and the number of classes under the output layer (the label rows go on
+        alternating: the last column, flatten, the output)."""
         n = len(self.data.probabilities)
-        return self.place_label(label("output", LABEL_SIZE),
-                                self.get_words("classes", LABEL_SIZE, colors.MUTED, n=n),
-                                self.out_left + OUT_BAR_MAX / 2, row=1)
+        return self.place_label(self.get_words("output", LABEL_SIZE),
+                                self.get_words("classes", LABEL_SIZE, colors.MUTED_TEXT, n=n),
+                                (self.out_left + RIGHT_X) / 2,
+                                row=(len(self.data.columns) + 1) % 2)
+
+    def get_flatten_label(self) -> VGroup:
+        """``flatten`` and the length of the flattened vector, under the lines to the output."""
+        return self.place_label(self.get_words("flatten", LABEL_SIZE),
+                                self.get_words("numbers", LABEL_SIZE, colors.MUTED_TEXT,
+                                               n=self.data.flatten_size),
+                                self.flatten_x, row=len(self.data.columns) % 2)
 
     def get_prediction(self) -> MarkupText:
         """``prediction: espresso 81.8%`` at the top right."""
         d = self.data
         pct = f"{fmt(100 * float(d.probabilities[d.top]), 1)}%"
         head = self.words("prediction")
-        g = CachedMarkupText(f'{head} <b><span foreground="{colors.LOGIT}">{escape(d.top_name)}</span></b> '
-                             f'<span foreground="{colors.LOGIT}">{pct}</span>',
+        name = escape(self.class_labels[d.top])
+        g = CachedMarkupText(f'{head} <b><span foreground="{colors.LOGIT_TEXT}">{name}</span></b> '
+                             f'<span foreground="{colors.LOGIT_TEXT}">{pct}</span>',
                              font=font_for(self.lang), font_size=22, color=colors.INK)
         g.move_to([RIGHT_X - g.width / 2, PREDICTION_Y, 0])
         return g
 
+    def get_column_frame(self, first: int, last: int | None = None) -> Rectangle:
+        """A highlight frame around the maps of columns ``first`` to ``last`` (inclusive)."""
+        last = first if last is None else last
+        left = self.column_x(first) - self.column_width(first) / 2
+        right = self.column_x(last) + self.column_width(last) / 2
+        spans = [self.column_span(i) for i in range(first, last + 1)]
+        return self.frame_around(left, right, max(t for t, _ in spans), min(b for _, b in spans))
+
+    def column_span(self, i: int) -> tuple[float, float]:
+        """Top and bottom y of column ``i``'s maps."""
+        n = self.data.columns[i].maps.shape[0]
+        y, h = (input_y, IN_H) if i == 0 else (map_y, MAP_H)
+        return y(0, n) + h / 2, y(n - 1, n) - h / 2
+
+    def get_output_frame(self) -> Rectangle:
+        """A highlight frame around the output bars and class names."""
+        return self.frame_around(self.out_left, RIGHT_X, COL_TOP, COL_BOTTOM)
+
+    def frame_around(self, left: float, right: float, top: float, bottom: float) -> Rectangle:
+        """A highlight frame around the box ``left``..``right`` x ``bottom``..``top``."""
+        pad = HIGHLIGHT_PAD
+        r = Rectangle(width=right - left + 2 * pad, height=top - bottom + 2 * pad,
+                      stroke_color=colors.HIGHLIGHT, stroke_width=3)
+        return r.move_to([(left + right) / 2, (top + bottom) / 2, 0])
+
+    def get_frame_of(self, mobject) -> Rectangle:
+        """A highlight frame around ``mobject`` (a label, the prediction)."""
+        return self.frame_around(mobject.get_left()[0], mobject.get_right()[0],
+                                 mobject.get_top()[1], mobject.get_bottom()[1])
+
+    def get_kind_frames(self, kind: str) -> VGroup:
+        """Highlight frames around every column of ``kind`` (conv, relu, pool)."""
+        return VGroup(*[self.get_column_frame(i) for i in self.data.indices(kind)])
+
     # -- verbs ----------------------------------------------------------------------------------
-    def reveal_column(self, i: int, run_time: float) -> None:
-        """Activation flows into column ``i``: its connection lines, then its maps and label."""
-        lines = self.get_connections(i)
-        self.play(Create(lines), run_time=run_time * 0.4)
-        self.play(FadeIn(self.get_column(i), lag_ratio=0.05), FadeIn(self.get_label(i)),
-                  run_time=run_time * 0.6)
+    def show_network(self, b, share: float = 0.75) -> None:
+        """The whole network flows in, left to right, in ``share`` of beat ``b``: title and input,
+        each column with its connection lines and label, then flatten, the output bars and the
+        prediction."""
+        d = self.data
+        n = len(d.columns)
+        step = b.part(share / (n + 2))
+        self.play(Write(self.get_title(self.words("title"), size=26)),
+                  FadeIn(self.get_column(0)), FadeIn(self.get_label(0)), run_time=step)
+        for i in range(1, n):
+            self.play(FadeIn(self.get_connections(i)), FadeIn(self.get_column(i)),
+                      FadeIn(self.get_label(i)), run_time=step)
+        rows = self.get_output()
+        self.play(FadeIn(self.get_connections(n)), FadeIn(self.get_flatten_label()),
+                  *[GrowFromEdge(r[1], LEFT) for r in rows],
+                  *[FadeIn(VGroup(r[0], r[2])) for r in rows], FadeIn(self.get_output_label()),
+                  run_time=step)
+        self.play(FadeIn(self.get_prediction()), run_time=step)
+
+    def highlight(self, old, new, run_time: float):
+        """Move the highlight from ``old`` (None: nothing) to ``new`` (frames); returns ``new``."""
+        if old is None:
+            self.play(Create(new), run_time=run_time)
+        else:
+            self.play(FadeOut(old), Create(new), run_time=run_time)
+        return new
 
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
-        values = d.narration_values()
-        title = self.get_title(self.words("title"), size=26)
+        values = self.get_narration_values()
         block1, block2 = d.blocks()
+        n = len(d.columns)
+        with self.beat("whole", **values) as b:
+            self.show_network(b, share=0.22)
         with self.beat("input", **values) as b:
-            self.play(Write(title), run_time=b.part(0.15))
-            self.play(FadeIn(self.get_column(0), lag_ratio=0.2), FadeIn(self.get_label(0)),
-                      run_time=b.part(0.3))
+            frame = self.highlight(None, self.get_column_frame(0), b.part(0.2))
         with self.beat("block1", **values) as b:
-            for i in block1:
-                self.reveal_column(i, b.part(0.85 / len(block1)))
+            frame = self.highlight(frame, self.get_column_frame(block1[0], block1[-1]), b.part(0.15))
         with self.beat("block2", **values) as b:
-            for i in block2:
-                self.reveal_column(i, b.part(0.85 / max(1, len(block2))))
+            last = block2[-1] if block2 else n - 1
+            first = block2[0] if block2 else n - 1
+            frame = self.highlight(frame, self.get_column_frame(first, last), b.part(0.15))
         with self.beat("output", **values) as b:
-            self.play(Create(self.get_connections(len(d.columns))), run_time=b.part(0.2))
-            rows = self.get_output()
-            self.play(*[GrowFromEdge(r[1], LEFT) for r in rows],
-                      *[FadeIn(VGroup(r[0], r[2])) for r in rows], FadeIn(self.get_output_label()),
-                      run_time=b.part(0.3))
-            self.play(FadeIn(self.get_prediction(), shift=DOWN * 0.1), run_time=b.part(0.2))
+            frame = self.highlight(frame, VGroup(self.get_frame_of(self.get_flatten_label()[1]),
+                                                 self.get_output_frame()), b.part(0.15))
+            self.play(Create(self.get_frame_of(self.get_prediction())), run_time=b.part(0.1))
+
+
+class OverviewRecap(Overview):
+    """The lecture's recap: the whole network once more, naming what each part does."""
+
+    cli_name = "recap"
+    description = "Recap: what each part of the network does, on the whole-network picture"
+    chapter = "recap"
+    NARRATION = {
+        "whole": {
+            "en": "Back to the whole network, and what each part of it does.",
+            "zh": "回到整个网络，回顾每一部分做了什么。",
+        },
+        "tensor": {
+            "en": "The photo is a tensor: {in_size} by {in_size} by {channels} numbers between "
+                  "0 and 1.",
+            "zh": "照片是一个张量：{in_size}×{in_size}×{channels} 个 0 到 1 之间的数。",
+        },
+        "conv": {
+            "en": "In each convolution, a neuron takes one dot product per input channel, "
+                  "between its kernel and a window, adds them up with its bias, and slides on.",
+            "zh": "卷积层里，每个神经元对每个输入通道求卷积核与窗口的点积，"
+                  "把它们和偏置相加，再滑向下一个位置。",
+        },
+        "hyper": {
+            "en": "Padding, kernel size and stride set the output size: {kernel} by {kernel} "
+                  "kernels, stride {stride}, padding {padding} turn {in_size} pixels into {conv1}.",
+            "zh": "填充、卷积核大小和步幅决定输出大小：{kernel}×{kernel} 的卷积核、步幅 {stride}、"
+                  "填充 {padding}，把 {in_size} 像素变成 {conv1}。",
+        },
+        "relu": {
+            "en": "ReLU sets every negative value to zero and keeps the rest.",
+            "zh": "ReLU 把每个负值变成零，其余不变。",
+        },
+        "pool": {
+            "en": "Max pooling keeps the largest value of each {pool} by {pool} window: "
+                  "{pre_pool} pixels wide become {pool1}.",
+            "zh": "最大池化保留每个 {pool}×{pool} 窗口中的最大值：宽度从 {pre_pool} 变成 {pool1}。",
+        },
+        "flatten": {
+            "en": "Flatten lines the last maps up into one vector of {flat} numbers.",
+            "zh": "展平把最后的特征图排成一个含 {flat} 个数的向量。",
+        },
+        "softmax": {
+            "en": "From it, the output layer scores {n_classes} classes, and softmax turns the "
+                  "scores into probabilities: {top}, {p_top} percent.",
+            "zh": "输出层据此给 {n_classes} 个类别打分，softmax 把分数变成概率：{top}，{p_top}%。",
+        },
+    }
+
+    def construct(self) -> None:
+        values = self.get_narration_values()
+        with self.beat("whole", **values) as b:
+            self.show_network(b, share=0.6)
+        with self.beat("tensor", **values) as b:
+            frame = self.highlight(None, self.get_column_frame(0), b.part(0.15))
+        with self.beat("conv", **values) as b:
+            frame = self.highlight(frame, self.get_kind_frames("conv"), b.part(0.15))
+        with self.beat("hyper", **values) as b:
+            first = self.data.indices("conv")[0]
+            frame = self.highlight(frame, VGroup(self.get_column_frame(0),
+                                                 self.get_column_frame(first),
+                                                 self.get_frame_of(self.get_label(first)[1])),
+                                   b.part(0.15))
+        with self.beat("relu", **values) as b:
+            frame = self.highlight(frame, self.get_kind_frames("relu"), b.part(0.15))
+        with self.beat("pool", **values) as b:
+            frame = self.highlight(frame, self.get_kind_frames("pool"), b.part(0.15))
+        with self.beat("flatten", **values) as b:
+            frame = self.highlight(frame, self.get_frame_of(self.get_flatten_label()[1]),
+                                   b.part(0.15))
+        with self.beat("softmax", **values) as b:
+            self.highlight(frame, VGroup(self.get_output_frame(),
+                                         self.get_frame_of(self.get_prediction())), b.part(0.15))

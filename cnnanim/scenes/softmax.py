@@ -1,9 +1,10 @@
 """Softmax: the ten real logits become probabilities that add up to 1.
 
-Storyboard: the logits (orange, with class names) -> e to the power of each, and their sum ->
-the predicted class's probability written out as a fraction with its real numbers -> all ten
-probabilities as bars summing to 1 -> plain rescaling next to softmax (why softmax favours the
-largest logit) -> softmax as a soft, differentiable argmax.
+Storyboard: the logits (orange, with class names) -> e to the power of each, and their sum (the
+table centred while it is alone) -> the table steps left and the predicted class's probability
+is written out as a fraction with its real numbers -> all ten probabilities as bars summing to 1
+-> plain rescaling, (z - z_min) / Σ(z - z_min), next to softmax -> the lead of the largest logit
+becomes a much larger ratio of probabilities -> softmax as a soft, differentiable argmax.
 """
 
 from __future__ import annotations
@@ -16,23 +17,28 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Circle,
     Create,
     FadeIn,
     FadeOut,
+    Group,
     GrowFromEdge,
     Line,
     MarkupText,
     Rectangle,
     SurroundingRectangle,
-    Text,
+    Transform,
     VGroup,
+    VMobject,
     Write,
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.text import FONT, MONO, CachedMarkupText, cached_text, label, on_row
+from cnnanim.draw.layout import SAFE_RIGHT
+from cnnanim.draw.text import MONO, CachedMarkupText, cached_text, font_for, label, number, on_row
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
+from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
@@ -44,14 +50,34 @@ LOGIT_X = -3.85      # centre of the logit cells
 EXP_X = -2.2         # centre of the exponentials
 PROB_LEFT = -0.9     # probability bars start here
 RESCALE_LEFT = 3.35  # second bar column starts here
-BAR_MAX = 2.3        # length of a bar of value 1
+BAR_MAX = 2.15       # length of a bar of value 1
 CELL_W, CELL_H = 1.05, 0.38
-FORMULA_CENTRE = (2.9, 1.3)  # centre of the written-out probability of the top class
+NUMBER_SIZE = 22     # logits and exponentials
+VALUE_SIZE = 20      # the value after each bar
+FORMULA_LEFT = -0.7   # the written-out probability of the top class fills the frame from here
+FORMULA_Y = 1.0       # to the safe area's right edge, centred on this height
+FORMULA_SIZE = 30
+#: The plot of e^z beside the table while the logits and exponentials are alone (its right
+#: end leaves room for the top class's name beside its dot).
+PLOT_LEFT = -0.2
+PLOT_BOTTOM, PLOT_TOP = -1.75, 2.75
+DOT_R = 0.085
 
 
-def markup(text: str, size: float = 26, color: str = colors.INK) -> MarkupText:
-    """A formula piece with <sup>/<sub> markup."""
-    return CachedMarkupText(text, font=FONT, font_size=size, color=color)
+def markup(text: str, size: float = 26, color: str = colors.INK, lang: str = "en") -> MarkupText:
+    """A formula piece with <sup>/<sub> markup (numbers in it wrapped by :func:`num`)."""
+    return CachedMarkupText(text, font=font_for(lang), font_size=size, color=color)
+
+
+def num(text: str) -> str:
+    """``text`` (a number) in the monospace font every number on screen uses, as markup."""
+    return f'<span font_family="{MONO}">{escape(text)}</span>'
+
+
+def nice_step(x: float) -> float:
+    """The tick step near ``x``: 1, 2 or 5 times a power of ten."""
+    p = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * p for m in (1, 2, 5, 10) if m * p >= x))
 
 
 def fraction(num, den, color: str = colors.INK) -> VGroup:
@@ -75,7 +101,7 @@ class Softmax(CnnScene):
         "logits": {
             "en": "The output layer ends in ten raw scores called logits, one per class; "
                   "the largest, {z_top}, belongs to {top}.",
-            "zh": "输出层给出十个原始分数，叫作 logit，每类一个。{top} 最大，为 {z_top}。",
+            "zh": "输出层给出十个原始分数，叫作 logit，每类一个。{top}最大，为 {z_top}。",
         },
         "exp": {
             "en": "Softmax first takes e to the power of every logit, so each score becomes "
@@ -92,11 +118,13 @@ class Softmax(CnnScene):
             "zh": "十个概率都在 0 和 1 之间，加起来正好等于 1。",
         },
         "rescale": {
-            "en": "Why not just divide by the sum? Plain rescaling gives {top} only {r_top}. "
-                  "Softmax turns its lead of {gap} over {second} into {ratio} times the "
+            "en": "Why not just divide by the sum? {how}: {top} gets only {r_top}.",
+            "zh": "直接除以总和不行吗？{how}：{top}只得到 {r_top}。",
+        },
+        "lead": {
+            "en": "Softmax turns the lead of {top} over {second}, {gap}, into {ratio} times the "
                   "probability: the largest logit stands out.",
-            "zh": "直接除以总和不行吗？简单缩放只给 {top} {r_top}。"
-                  "softmax 却把领先的 {gap} 变成 {ratio} 倍的概率，突出最大的 logit。",
+            "zh": "softmax 把{top}领先{second}的 {gap} 变成 {ratio} 倍的概率，突出最大的 logit。",
         },
         "argmax": {
             "en": "A hard argmax gives the winner 1 and the rest 0. Softmax is a soft argmax: "
@@ -109,24 +137,46 @@ class Softmax(CnnScene):
 
     WORDS = {
         "title": {"en": "Softmax", "zh": "Softmax"},
+        "how_shift": {
+            "en": "Logits can be negative, so plain rescaling first subtracts the smallest one, "
+                  "then divides by the total",
+            "zh": "logit 可能是负数，所以简单缩放先减去最小的 logit，再除以总和",
+        },
+        "how_plain": {
+            "en": "Plain rescaling divides each logit by the total of all ten",
+            "zh": "简单缩放把每个 logit 除以十个 logit 的总和",
+        },
+        "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
     }
 
     def setup(self) -> None:
         super().setup()
         self.data = self.get_softmax_data()
+        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
 
     # -- data ---------------------------------------------------------------------------------
     def get_softmax_data(self) -> SoftmaxData:
         """Every number shown, from the trace (see :func:`softmax_data`)."""
         return softmax_data(self.trace)
 
+    def get_narration_values(self) -> dict[str, str]:
+        """The narration's fields: the trace's numbers, the classes as the viewer's language
+        names them, and how plain rescaling works on these logits."""
+        d = self.data
+        values = d.narration_values()
+        values["top"] = self.class_labels[d.top]
+        values["second"] = self.class_labels[d.runner_up]
+        values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain")
+        return values
+
     # -- builders -------------------------------------------------------------------------------
     def row_y(self, i: int) -> float:
         return ROW_TOP - i * ROW_PITCH
 
     def header(self, text: str, x: float, size: float = 20, markup_text: bool = False):
-        """A muted column header centred at x = ``x`` on the header line."""
-        m = markup(text, size, colors.MUTED) if markup_text else label(text, size, colors.MUTED)
+        """A column header centred at x = ``x`` on the header line."""
+        m = (markup(text, size, colors.MUTED_TEXT) if markup_text
+             else label(text, size, colors.MUTED_TEXT))
         return m.move_to([x, HEADER_Y, 0])
 
     def bar_header(self, text: str, left: float, markup_text: bool = True):
@@ -135,43 +185,52 @@ class Softmax(CnnScene):
 
     def get_rescale_header(self):
         """What plain rescaling divides: the logits, shifted by the smallest when it is negative."""
-        text = "(z − z<sub>min</sub>) / Σ" if self.data.shift < 0 else "z / Σ z"
+        text = ("(z − z<sub>min</sub>) / Σ(z − z<sub>min</sub>)" if self.data.shift < 0
+                else "z / Σ z")
         return self.bar_header(text, RESCALE_LEFT)
 
     def get_names(self) -> VGroup:
         """The class names, right-aligned, one per row."""
         names = VGroup()
-        for i, n in enumerate(self.data.class_names):
-            t = on_row(label("X" + n, 20), self.row_y(i))
+        for i, n in enumerate(self.class_labels):
+            t = on_row(label("X" + n, 22, lang=self.lang), self.row_y(i))
             t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
             names.add(t)
         return names
 
     def get_logit_cells(self) -> VGroup:
-        """Orange cells with the real logits."""
+        """Orange cells with the real logits, each number in the colour that reads on its cell."""
         rgb = colors.logit_rgb(self.data.logits)
         cells = VGroup()
         for i, z in enumerate(self.data.logits):
             box = Rectangle(width=CELL_W, height=CELL_H, stroke_color=colors.INK, stroke_width=1,
                             fill_color=colors.rgb_to_hex(rgb[i]), fill_opacity=1)
             box.move_to([LOGIT_X, self.row_y(i), 0])
-            num = cached_text(fmt(z, 2), font=MONO, font_size=20, color=colors.text_color_for(rgb[i]))
-            num.move_to(box)
-            cells.add(VGroup(box, num))
+            num_ = cached_text(fmt(z, 2), font=MONO, font_size=NUMBER_SIZE,
+                               color=colors.text_color_for(rgb[i]))
+            num_.move_to(box)
+            cells.add(VGroup(box, num_))
         return cells
 
     def get_exps(self) -> VGroup:
         """e to the power of each logit, as numbers."""
         out = VGroup()
         for i, e in enumerate(self.data.exps):
-            t = cached_text(fmt_exp(e), font=MONO, font_size=20, color=colors.INK)
+            t = cached_text(fmt_exp(e), font=MONO, font_size=NUMBER_SIZE, color=colors.INK)
             t.move_to([EXP_X, self.row_y(i), 0])
             out.add(t)
         return out
 
+    def total_text(self, k: int) -> str:
+        """The shown total of sum ``k`` of :meth:`SoftmaxData.shown_sums` (0: the exponentials,
+        1: the probabilities, 2: the rescaled logits), marked rounded when the shown terms do
+        not add up to it."""
+        _, shown, exact = self.data.shown_sums()[k]
+        return shown if exact else f"{shown} {self.words('rounded')}"
+
     def get_sum(self) -> VGroup:
         """Σ e^z = total, under the exponentials."""
-        t = markup(f"Σ e<sup>z</sup> = {fmt_exp(self.data.total)}", 22)
+        t = markup(f"Σ e<sup>z</sup> = {num(self.total_text(0))}", 22, lang=self.lang)
         line = Line([EXP_X - 0.8, 0, 0], [EXP_X + 0.8, 0, 0], stroke_width=1.5, color=colors.INK)
         line.move_to([EXP_X, self.row_y(9) - 0.3, 0])
         t.next_to(line, DOWN, buff=0.1)
@@ -181,22 +240,28 @@ class Softmax(CnnScene):
         """p(top) = e^{z_k} / Σ_j e^{z_j} = e^{value} / total = exp / total = probability."""
         d = self.data
         k = d.top
-        lhs = markup(f"p({escape(d.top_name)}) =", 26)
-        f1 = fraction(markup(f"e<sup>z<sub>{k}</sub></sup>", 26),
-                      markup("Σ<sub>j</sub> e<sup>z<sub>j</sub></sup>", 26))
-        eq1 = markup("=", 26)
-        f2 = fraction(markup(f"e<sup>{fmt(d.logits[k], 2)}</sup>", 26),
-                      markup(fmt_exp(d.total), 26))
+        lang = self.lang
+        lhs = markup(f"p({escape(self.class_labels[k])}) =", FORMULA_SIZE, lang=lang)
+        f1 = fraction(markup(f"e<sup>z<sub>{k}</sub></sup>", FORMULA_SIZE),
+                      markup("Σ<sub>j</sub> e<sup>z<sub>j</sub></sup>", FORMULA_SIZE))
+        eq1 = markup("=", FORMULA_SIZE)
+        f2 = fraction(markup(f"e<sup>{num(fmt(d.logits[k], 2))}</sup>", FORMULA_SIZE),
+                      markup(num(fmt_exp(d.total)), FORMULA_SIZE))
         line1 = VGroup(lhs, f1, eq1, f2).arrange(RIGHT, buff=0.2)
-        eq2 = markup("=", 26)
-        f3 = fraction(markup(fmt_exp(d.exps[k]), 26), markup(fmt_exp(d.total), 26))
-        res = markup(f"= <b>{fmt(d.probabilities[k], 4)}</b>", 28, colors.LOGIT)
+        eq2 = markup("=", FORMULA_SIZE)
+        f3 = fraction(markup(num(fmt_exp(d.exps[k])), FORMULA_SIZE),
+                      markup(num(fmt_exp(d.total)), FORMULA_SIZE))
+        sign = "=" if d.quotient_exact else "≈"
+        res = markup(f"{sign} <b>{num(fmt(d.probabilities[k], 4))}</b>", FORMULA_SIZE + 2,
+                     colors.LOGIT_TEXT)
         line2 = VGroup(eq2, f3, res).arrange(RIGHT, buff=0.2)
         line2.next_to(line1, DOWN, buff=0.35)
-        line2.align_to(eq1, LEFT)
+        line2.shift(RIGHT * (lhs.get_right()[0] - eq2.get_right()[0]))  # "=" under "="
         g = VGroup(line1, line2)
-        g.move_to([*FORMULA_CENTRE, 0])
-        return g
+        room = SAFE_RIGHT - FORMULA_LEFT
+        if g.width > room:
+            g.scale_to_fit_width(room)
+        return g.move_to([(FORMULA_LEFT + SAFE_RIGHT) / 2, FORMULA_Y, 0])
 
     def get_bars(self, values: np.ndarray, left: float, color: str, decimals: int = 4) -> VGroup:
         """Horizontal bars (length = value) with the value written after each."""
@@ -209,22 +274,25 @@ class Softmax(CnnScene):
             bar.move_to([left + length / 2, y, 0])
             base = Line([left, y - 0.19, 0], [left, y + 0.19, 0], stroke_width=1.5,
                         color=colors.INK)
-            val = cached_text(fmt(v, decimals), font=MONO, font_size=18, color=colors.INK)
+            val = cached_text(fmt(v, decimals), font=MONO, font_size=VALUE_SIZE, color=colors.INK)
             val.move_to([left + BAR_MAX + 0.12 + val.width / 2, y, 0])
             out.add(VGroup(bar, base, val))
         return out
 
-    def get_bar_sum(self, values: np.ndarray, left: float, decimals: int = 4) -> Text:
-        t = markup(f"Σ = {fmt(float(np.sum(values)), decimals)}", 22)
+    def get_bar_sum(self, k: int, left: float) -> MarkupText:
+        """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column."""
+        t = markup(f"Σ = {num(self.total_text(k))}", 22, lang=self.lang)
         t.move_to([left + BAR_MAX / 2, self.row_y(9) - 0.52, 0])
         return t
 
     def get_row_box(self, i: int, right: float) -> Rectangle:
         """A highlight around row ``i`` from the class name to x = ``right``."""
         y = self.row_y(i)
-        r = Rectangle(width=right - (NAME_RIGHT - 1.55), height=ROW_PITCH - 0.04,
+        left = NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
+                                for n in self.class_labels)
+        r = Rectangle(width=right - left, height=ROW_PITCH - 0.04,
                       stroke_color=colors.HIGHLIGHT, stroke_width=3)
-        r.move_to([(right + NAME_RIGHT - 1.55) / 2, y, 0])
+        r.move_to([(right + left) / 2, y, 0])
         return r
 
     def get_logit_box(self) -> Rectangle:
@@ -234,6 +302,83 @@ class Softmax(CnnScene):
     def get_exp_box(self) -> Rectangle:
         """The predicted class's row, from its name to its exponential."""
         return self.get_row_box(self.data.top, EXP_X + 0.85)
+
+    def plot_xy(self, z: float, v: float = 0.0) -> np.ndarray:
+        """Scene point of (z, v) in the plot of e^z."""
+        lo, hi, top = self.plot_range
+        return np.array([PLOT_LEFT + (z - lo) / (hi - lo) * (self.plot_right - PLOT_LEFT),
+                         PLOT_BOTTOM + v / top * (PLOT_TOP - PLOT_BOTTOM), 0.0])
+
+    @property
+    def plot_right(self) -> float:
+        """Right end of the plot: the top class's name fits between its dot and the safe area's
+        edge."""
+        return SAFE_RIGHT - self.get_dot_name(Circle(radius=DOT_R)).width - 2 * DOT_R - 0.2
+
+    @property
+    def plot_range(self) -> tuple[float, float, float]:
+        """z from a whole number below the smallest logit to one above the largest (0
+        included), v from 0 to a bit above the largest exponential."""
+        z = self.data.logits
+        lo = min(float(np.floor(z.min())) - 0.5, -0.5)
+        hi = max(float(np.ceil(z.max())) + 0.5, 0.5)
+        return lo, hi, max(1.2, float(self.data.exps.max()) * 1.12)
+
+    def get_axes(self) -> VGroup:
+        """The z axis (whole numbers) and the e^z axis at z = 0, with their names."""
+        lo, hi, top = self.plot_range
+        xz = Line(self.plot_xy(lo), self.plot_xy(hi), stroke_width=2, color=colors.INK)
+        yv = Line(self.plot_xy(0), self.plot_xy(0, top), stroke_width=2, color=colors.INK)
+        ticks = VGroup()
+        step = 2 if hi - lo > 8 else 1
+        for k in range(int(np.ceil(lo / step)) * step, int(np.floor(hi)) + 1, step):
+            p = self.plot_xy(k)
+            ticks.add(Line(p + UP * 0.07, p + DOWN * 0.07, stroke_width=2, color=colors.INK),
+                      number(k, 0, VALUE_SIZE).next_to(p, DOWN, buff=0.14))
+        v_step = nice_step(top / 4)
+        for v in np.arange(v_step, top, v_step):
+            p = self.plot_xy(0, v)
+            ticks.add(Line(p + LEFT * 0.07, p + RIGHT * 0.07, stroke_width=2, color=colors.INK),
+                      cached_text(f"{v:g}", font=MONO, font_size=VALUE_SIZE,
+                                  color=colors.INK).next_to(p, LEFT, buff=0.14))
+        z_name = markup("z", 24, colors.MUTED_TEXT).next_to(xz, RIGHT, buff=0.12)
+        v_name = markup("e<sup>z</sup>", 24, colors.MUTED_TEXT).next_to(yv, UP, buff=0.1)
+        return VGroup(xz, yv, ticks, z_name, v_name)
+
+    def get_curve(self) -> VMobject:
+        """e^z over the plot's z range."""
+        lo, hi, top = self.plot_range
+        zs = np.linspace(lo, min(hi, float(np.log(top))), 120)
+        curve = VMobject(stroke_color=colors.LOGIT, stroke_width=3)
+        curve.set_points_smoothly([self.plot_xy(z, np.exp(z)) for z in zs])
+        return curve
+
+    def get_dots(self, lifted: bool) -> VGroup:
+        """One dot per class at its logit on the z axis, or ``lifted`` onto e^z."""
+        rgb = colors.logit_rgb(self.data.logits)
+        dots = VGroup()
+        for z, e, c in zip(self.data.logits, self.data.exps, rgb):
+            dots.add(Circle(radius=DOT_R, fill_color=colors.rgb_to_hex(c), fill_opacity=1,
+                            stroke_color=colors.INK, stroke_width=1.5)
+                     .move_to(self.plot_xy(float(z), float(e) if lifted else 0.0)))
+        return dots
+
+    def get_drops(self) -> VMobject:
+        """Thin lines from each logit on the z axis up to its e^z."""
+        vm = VMobject(stroke_color=colors.MUTED, stroke_width=1.5)
+        for z, e in zip(self.data.logits, self.data.exps):
+            vm.start_new_path(self.plot_xy(float(z)))
+            vm.add_line_to(self.plot_xy(float(z), float(e)))
+        return vm
+
+    def get_dot_name(self, dot, lifted: bool = True) -> MarkupText:
+        """The top class's name beside its dot: at its right once ``lifted`` onto e^z, above
+        the z axis (starting over the dot) before."""
+        name = label(self.class_labels[self.data.top], 22, colors.LOGIT_TEXT, lang=self.lang,
+                     weight="BOLD")
+        if lifted:
+            return name.next_to(dot, RIGHT, buff=0.15)
+        return name.next_to(dot, UP, buff=0.15).align_to(dot, LEFT)
 
     def get_highlight(self, mobject) -> SurroundingRectangle:
         """A highlight box around ``mobject``."""
@@ -248,32 +393,39 @@ class Softmax(CnnScene):
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
-        values = d.narration_values()
+        values = self.get_narration_values()
         title = self.get_title(self.words("title"))
         names, cells = self.get_names(), self.get_logit_cells()
         h_logit = self.header("logit z", LOGIT_X)
-        with self.beat("logits", **values) as b:
-            self.play(Write(title), FadeIn(h_logit), run_time=b.part(0.1))
-            self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
-                      run_time=b.part(0.25))
-            box = self.get_logit_box()
-            self.play(Create(box), run_time=b.part(0.1))
-
+        box = self.get_logit_box()
         exps, total = self.get_exps(), self.get_sum()
         h_exp = self.header("e<sup>z</sup>", EXP_X, 22, markup_text=True)
+        axes, dots = self.get_axes(), self.get_dots(lifted=False)
+        name = self.get_dot_name(dots[d.top], lifted=False)
+        with self.beat("logits", **values) as b:
+            self.play(Write(title), FadeIn(h_logit), FadeIn(axes), run_time=b.part(0.1))
+            self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
+                      FadeIn(dots), run_time=b.part(0.25))
+            self.play(Create(box), FadeIn(name), run_time=b.part(0.1))
+
+        curve, lifted, drops = self.get_curve(), self.get_dots(lifted=True), self.get_drops()
         with self.beat("exp", **values) as b:
+            self.play(Create(curve), run_time=b.part(0.15))
             self.play(FadeIn(h_exp), *[FadeIn(e, shift=RIGHT * 0.4) for e in exps],
+                      Create(drops), Transform(dots, lifted),
+                      name.animate.move_to(self.get_dot_name(lifted[d.top])),
                       run_time=b.part(0.25))
             self.play(Create(total[0]), Write(total[1]), run_time=b.part(0.15))
 
         formula = self.get_formula()
         with self.beat("formula", **values) as b:
-            self.play(box.animate.become(self.get_exp_box()), run_time=b.part(0.08))
+            self.play(FadeOut(Group(axes, curve, drops, dots, name)),
+                      box.animate.become(self.get_exp_box()), run_time=b.part(0.12))
             self.play(FadeIn(formula[0]), run_time=b.part(0.2))
             self.play(FadeIn(formula[1]), run_time=b.part(0.2))
 
         probs = self.get_bars(d.probabilities, PROB_LEFT, colors.LOGIT)
-        p_sum = self.get_bar_sum(d.probabilities, PROB_LEFT)
+        p_sum = self.get_bar_sum(1, PROB_LEFT)
         h_prob = self.bar_header("p = e<sup>z</sup> / Σ e<sup>z</sup>", PROB_LEFT)
         with self.beat("bars", **values) as b:
             self.play(FadeOut(formula), run_time=b.part(0.1))
@@ -281,18 +433,25 @@ class Softmax(CnnScene):
             self.play(Write(p_sum), run_time=b.part(0.1))
 
         rescaled = self.get_bars(d.rescaled, RESCALE_LEFT, colors.MUTED)
-        r_sum = self.get_bar_sum(d.rescaled, RESCALE_LEFT)
+        r_sum = self.get_bar_sum(2, RESCALE_LEFT)
         h_res = self.get_rescale_header()
         with self.beat("rescale", **values) as b:
             self.grow_bars(rescaled, h_res, FadeIn(r_sum), run_time=b.part(0.25))
-            top_r, top_p = self.get_highlight(rescaled[d.top][2]), self.get_highlight(probs[d.top][2])
-            self.play(Create(top_r), Create(top_p), run_time=b.part(0.1))
+            top_r = self.get_highlight(rescaled[d.top][2])
+            self.play(Create(top_r), run_time=b.part(0.1))
+
+        with self.beat("lead", **values) as b:
+            leads = VGroup(*[self.get_highlight(cells[i]) for i in (d.top, d.runner_up)])
+            top_p = self.get_highlight(probs[d.top][2])
+            second_p = self.get_highlight(probs[d.runner_up][2])
+            self.play(FadeOut(top_r), Create(leads), run_time=b.part(0.15))
+            self.play(Create(top_p), Create(second_p), run_time=b.part(0.15))
 
         hard = self.get_bars(d.argmax, RESCALE_LEFT, colors.INK, decimals=0)
         h_hard = self.bar_header("argmax", RESCALE_LEFT, markup_text=False)
         with self.beat("argmax", **values) as b:
-            self.play(FadeOut(top_r), FadeOut(r_sum), run_time=b.part(0.06))
-            self.play(*[r.animate.become(h) for r, h in zip(rescaled, hard)],
-                      h_res.animate.become(h_hard), run_time=b.part(0.25))
+            self.play(FadeOut(leads), FadeOut(second_p), FadeOut(r_sum), FadeOut(rescaled),
+                      FadeOut(h_res), run_time=b.part(0.08))
+            self.grow_bars(hard, h_hard, run_time=b.part(0.2))
             self.play(top_p.animate.become(self.get_highlight(probs[d.top][0])),
                       run_time=b.part(0.1))

@@ -57,4 +57,5 @@ class TitleCard(CnnScene):
         card = self.get_card()
         with self.beat("card", n=type(self).number, title=type(self).title) as b:
             self.play(FadeIn(card, shift=0.2 * DOWN), run_time=b.part(0.3))
-        self.play(FadeOut(card), run_time=0.4)
+        if not type(self).fade_out_at_end:  # in the lecture, the part's own fade-out ends it
+            self.play(FadeOut(card), run_time=0.4)
