@@ -82,6 +82,7 @@ class ConvScene(CnnScene):
     valid_layer_kinds = ("conv",)
     WORDS = {
         "in_ch": {"en": "in {c}", "zh": "输入{c}"},
+        "kernel": {"en": "kernel", "zh": "卷积核"},
         "bias": {"en": "+ bias", "zh": "+ 偏置"},
         "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
         "neuron_size": {"en": "neuron {neuron}: {h}×{w}", "zh": "神经元 {neuron}：{h}×{w}"},
@@ -325,7 +326,6 @@ class ConvElastic(ConvScene):
                   "zh": "{n_in} 个输入 × {n_out} 个神经元 = {n_kernels} 个卷积核"},
         "sum_of": {"en": "sum of {n}", "zh": "{n} 项相加"},
         "col_input": {"en": "input", "zh": "输入"},
-        "col_kernel": {"en": "kernel", "zh": "卷积核"},
         "col_inter": {"en": "intermediate", "zh": "中间结果"},
         "negative": {"en": "negative", "zh": "负"},
         "positive": {"en": "positive", "zh": "正"},
@@ -384,7 +384,7 @@ class ConvElastic(ConvScene):
     def get_headers(self, rows: Group) -> VGroup:
         """``input``, ``kernel``, ``intermediate`` above the columns."""
         headers = VGroup(*[self.get_words(key, SMALL, GREY).next_to(part, UP, buff=0.12)
-                           for key, part in zip(("col_input", "col_kernel", "col_inter"),
+                           for key, part in zip(("col_input", "kernel", "col_inter"),
                                                 rows[0][1:])])
         return headers.align_to(headers[0], UP)  # one line: their tops (ascenders) level
 
@@ -608,7 +608,6 @@ class ConvSlide(ConvScene):
         "rest": {"en": "{a} – {b}: the same, each with its own window and kernel",
                  "zh": "{a} – {b}：同样计算，各用自己的窗口和卷积核"},
         "patch": {"en": "{c}: input patch", "zh": "{c}：输入窗口"},
-        "kernel": {"en": "kernel", "zh": "卷积核"},
         "products": {"en": "products", "zh": "乘积"},
         "input_shape": {"en": "input {h}×{w}×{c}", "zh": "输入 {h}×{w}×{c}"},
         "output_shape": {"en": "output {h}×{w}", "zh": "输出 {h}×{w}"},
