@@ -324,6 +324,69 @@ def test_static_mobjects_above_animations_give_the_same_frames(tmp_path):
     assert quick.moving_counts[0] < stock.moving_counts[0]
 
 
+def _frames_with_and_without_static_above(build, tmp_path) -> dict:
+    """The frames of a one-play scene (``build(scene)`` adds mobjects and plays), rendered with
+    and without ``static_above``."""
+    from cnnanim.scenes.base import CnnScene
+
+    class Recorded(CnnScene):
+        picture_fades = False
+
+        def construct(self):
+            self.frames = []
+            record = self.renderer.add_frame
+
+            def add_frame(frame, num_frames=1):
+                self.frames.append(np.array(frame))
+                record(frame, num_frames)
+
+            self.renderer.add_frame = add_frame
+            build(self)
+
+    frames = {}
+    for flag in (False, True):
+        with tempconfig({"quality": "low_quality", "media_dir": str(tmp_path / str(flag)),
+                         "write_to_movie": False, "disable_caching": True}):
+            s = type("Recorded", (Recorded,), {"static_above": flag})()
+            s.render()
+            frames[flag] = s.frames
+    assert len(frames[False]) == len(frames[True]) > 5
+    return frames
+
+
+def test_numbers_of_a_grid_whose_edge_an_animation_touches_stay_on_top(tmp_path):
+    """A grid drawn after a moving square, whose lower cell edge (not its numbers) the square's
+    path touches, is redrawn over the static frame: its numbers with it, not under its cells."""
+    from manim import Square
+
+    def build(scene):
+        mover = Square(0.5, color="#d62728", fill_opacity=1).move_to([-4.0, -2.0, 0])
+        scene.add(mover)
+        grid = NumberGrid(np.array([[0.5, -1.25, 3.0]]), scale="activation", cell=2.0)
+        scene.add(grid)
+        y = grid.get_bottom()[1] - 0.2  # the square's top passes just over the lower edge
+        scene.play(mover.animate.move_to([4.0, y, 0]), run_time=0.5)
+
+    frames = _frames_with_and_without_static_above(build, tmp_path)
+    for a, b in zip(frames[False], frames[True]):
+        assert np.array_equal(a, b)
+
+
+def test_what_lies_midway_on_a_path_stays_above_the_mover(tmp_path):
+    """A disc drawn after a square, halfway along the square's straight path (clear of its start
+    and its end), stays drawn over it."""
+    from manim import Circle, Square
+
+    def build(scene):
+        mover = Square(0.6, color="#d62728", fill_opacity=1).move_to([-5.0, 0, 0])
+        scene.add(mover, Circle(0.5, color="#1f77b4", fill_opacity=1))
+        scene.play(mover.animate.move_to([5.0, 0, 0]), run_time=0.5)
+
+    frames = _frames_with_and_without_static_above(build, tmp_path)
+    for a, b in zip(frames[False], frames[True]):
+        assert np.array_equal(a, b)
+
+
 def test_fading_in_what_is_on_screen_stays_a_plain_fade(tmp_path):
     from manim import FadeIn, Square
 

@@ -81,9 +81,15 @@ class FeatureMap(Group):
 
 
 def color_array(values: np.ndarray, scale: str, vmax: float | None = None) -> np.ndarray:
-    """Colours (H, W, 3) floats of ``values`` on a named scale."""
+    """Colours (H, W, 3) floats of ``values`` on a named scale; NaN cells (not computed yet)
+    are white, as CNN Explainer leaves them."""
     if scale == "rgb":
         return np.clip(np.asarray(values, dtype=np.float64), 0, 1)
+    blank = np.isnan(np.asarray(values, dtype=np.float64))
+    if blank.any():
+        rgb = color_array(np.where(blank, 0.0, values), scale, vmax)
+        rgb[blank] = 1.0
+        return rgb
     if scale == "activation":
         return colors.activation_rgb(values, vmax)
     if scale == "activation_white":

@@ -163,7 +163,7 @@ def motion_boxes(animations) -> list | None:
     ...) without a path arc moves each point on a straight line between its start and its
     target, so the boxes of the start, the target and the mobject now hold every frame.
     Create/Write/Uncreate draw parts of the mobject itself; a Wait or a FadePicture draws
-    the mobject where it is. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
+    the mobject where it is. One box per animation, around all of these. Anything else (updaters, UpdateFromAlphaFunc, Rotate, ...) is
     unknown.
     """
     from manim import (
@@ -205,9 +205,10 @@ def motion_boxes(animations) -> list | None:
         elif not isinstance(a, (FadePicture, Create, Write, Uncreate, Unwrite, ShowPartial,
                                 DrawBorderThenFill)):
             return None
-        for m in mobs:
-            if m is not None:
-                b = box_of(m)
-                if b is not None:
-                    boxes.append(b)
+        # every point moves on a straight line from its start to its target: the box around
+        # both (not each one alone) holds every frame
+        own = [b for b in (box_of(m) for m in mobs if m is not None) if b is not None]
+        if own:
+            lo, hi = np.min(own, axis=0), np.max(own, axis=0)
+            boxes.append((float(lo[0]), float(lo[1]), float(hi[2]), float(hi[3])))
     return boxes

@@ -8,6 +8,8 @@ output cells a sweep has revealed. Tests check them without rendering.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
 
 import numpy as np
 
@@ -22,8 +24,9 @@ RGB_NAMES = ("R", "G", "B")
 
 
 def channel_names(c_in: int) -> list[str]:
-    """Row labels of the input channels: R, G, B for a colour image, 1..C otherwise."""
-    return list(RGB_NAMES) if c_in == 3 else [str(i + 1) for i in range(c_in)]
+    """Names of the input channels: R, G, B for a colour image, 0..C-1 otherwise (counted from
+    0, as the neurons are)."""
+    return list(RGB_NAMES) if c_in == 3 else [str(i) for i in range(c_in)]
 
 
 def choose_positions(out_map: np.ndarray) -> list[tuple[int, int]]:
@@ -49,40 +52,66 @@ def slide_steps(trace, layer: str, neuron: int,
     return [maths.conv_stage_window(st, neuron, r, c) for r, c in positions]
 
 
-def signed_terms(values) -> str:
-    """``a + b - c``: values joined with their signs (2 decimals, as drawn)."""
-    out = ""
-    for i, v in enumerate(values):
-        s = fmt(float(v))
-        neg = s.startswith("-")
-        mag = s[1:] if neg else s
-        if i == 0:
-            out = s
-        else:
-            out += (" - " if neg else " + ") + mag
-    return out
+def adds_up(terms: Sequence[str], total: str) -> bool:
+    """True when the numbers ``terms``, as written, add up exactly to ``total`` as written."""
+    return sum((Decimal(t) for t in terms), Decimal(0)) == Decimal(total)
 
 
-def window_strings(win: ConvWindow) -> dict:
+@dataclass(frozen=True)
+class ShownSum:
+    """An addition on screen, as written.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        The terms as drawn (2 decimals).
+    total : str
+        The total as drawn: the real total, rounded like the terms.
+    rounded : bool
+        The written terms do not add up exactly to the written total (each was rounded on its
+        own), so the total carries a "(rounded)" mark.
+    """
+
+    terms: tuple[str, ...]
+    total: str
+    rounded: bool
+
+
+def shown_sum(terms, total: float) -> ShownSum:
+    """The addition ``terms -> total`` as drawn: every number written with :func:`fmt`, and the
+    total marked rounded when the written terms do not add up to it exactly."""
+    written = tuple(fmt(float(v)) for v in terms)
+    shown = fmt(float(total))
+    return ShownSum(written, shown, not adds_up(written, shown))
+
+
+def window_strings(win: ConvWindow, traced: float) -> dict:
     """The exact strings a slide step draws for ``win``.
 
+    ``traced`` is the output value the trace holds at the window (float32, as the network
+    computed it): the total drawn is that value, so it matches the output map (the float64 sum
+    of the terms can round the other way).
+
     Keys: ``patches``, ``kernels``, ``products`` (C x K x K nested lists), ``sums`` (C),
-    ``sum`` (all channel sums added), ``bias``, ``total`` and ``formula``
-    (``"s1 + s2 + s3 + bias = total"``).
+    ``bias``, ``total``; ``channel_sums`` (C :class:`ShownSum`: each channel's products -> its
+    sum), ``addition`` (the :class:`ShownSum` channel sums + bias -> total) and ``formula``
+    (``"s1 + s2 + s3 + bias b = total"``, the addition on one line).
     """
     def grid(a):
         return [[[fmt(float(v)) for v in row] for row in ch] for ch in a]
 
     sums = [fmt(float(s)) for s in win.channel_sums]
+    addition = shown_sum(list(win.channel_sums) + [win.bias], traced)
     return {
         "patches": grid(win.patches),
         "kernels": grid(win.kernels),
         "products": grid(win.products),
         "sums": sums,
-        "sum": fmt(float(win.channel_sums.sum())),
         "bias": fmt(win.bias),
-        "total": fmt(win.total),
-        "formula": signed_terms(list(win.channel_sums) + [win.bias]) + " = " + fmt(win.total),
+        "total": addition.total,
+        "channel_sums": [shown_sum(p.ravel(), s) for p, s in zip(win.products, win.channel_sums)],
+        "addition": addition,
+        "formula": " + ".join(sums) + " + bias " + fmt(win.bias) + " = " + addition.total,
     }
 
 
@@ -139,11 +168,12 @@ def input_scale(c_in: int, channel: int, is_image: bool | None = None) -> str:
 
 
 def revealed(values: np.ndarray, n_cells: int, keep=()) -> np.ndarray:
-    """``values`` with only the first ``n_cells`` cells in reading order kept (others 0: white).
+    """``values`` with only the first ``n_cells`` cells in reading order kept; the others are
+    NaN (not computed yet: drawn white, as CNN Explainer leaves them).
 
     The cells at the (row, col) positions in ``keep`` (those already computed) stay shown.
     """
-    flat = np.zeros(values.size)
+    flat = np.full(values.size, np.nan)
     n = int(np.clip(n_cells, 0, values.size))
     flat[:n] = values.ravel()[:n]
     out = flat.reshape(values.shape)

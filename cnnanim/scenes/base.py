@@ -315,13 +315,24 @@ class CnnScene(Scene):
             animated.update(map(id, a.mobject.get_family()))
         fg = set(map(id, self.foreground_mobjects))
         keep = []
+        # A kept mobject is redrawn over the static frame with its whole family, in its own
+        # order: its members are not listed again (Manim keeps the last of repeated entries,
+        # which would draw a grid's cells over its numbers). Whatever comes later in drawing
+        # order and overlaps a kept mobject is kept too, or it would be drawn under it.
+        boxes = list(boxes)
+        in_kept: set[int] = set()
         for m in moving:
-            if id(m) in animated or id(m) in fg:
-                keep.append(m)
+            if id(m) in in_kept:
                 continue
             box = box_of(m)
-            if box is not None and any(boxes_overlap(box, b) for b in boxes):
-                keep.append(m)
+            hits = [b for b in boxes if box is not None and boxes_overlap(box, b)]
+            if not (id(m) in animated or id(m) in fg or hits):
+                continue
+            keep.append(m)
+            in_kept.update(map(id, m.get_family()))
+            if box is not None and not any(b[0] <= box[0] and b[1] <= box[1] and box[2] <= b[2]
+                                           and box[3] <= b[3] for b in hits):
+                boxes.append(box)  # (a box inside one already listed adds nothing)
         return keep
 
     def get_picture_fades(self, animations) -> tuple[list, Callable[[], None]]:

@@ -5,11 +5,13 @@ Three storyboards, all drawn from the real trace of the photo through the weight
 * ``conv-elastic``: each input channel is convolved with its own kernel into an intermediate map;
   the intermediate maps are summed and the bias added, giving the neuron's activation map.
 * ``conv-slide``: the 3x3 window slides over the input; at a few positions the dot product is
-  written out with the real numbers, then a fast sweep fills the rest of the output map.
+  written out with the real numbers, channel by channel, and the channel sums are added up in a
+  column; then a fast sweep fills the rest of the output map.
 * ``conv-deep``: the same on a deeper layer, whose inputs are the 10 maps of the layer before.
 
 Every number drawn comes from :mod:`cnnanim.explain.convolution` (plain numpy), so tests check
-them without rendering.
+them without rendering. Every addition on screen is written so that a viewer can check it: its
+terms as drawn add up to its total as drawn, or the total carries a "(rounded)" mark.
 """
 
 from __future__ import annotations
@@ -30,18 +32,19 @@ from manim import (
     Line,
     Rectangle,
     ReplacementTransform,
+    Square,
     UpdateFromAlphaFunc,
     VGroup,
-    Write,
     linear,
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.layout import CONTENT_TOP
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid, kernel_glyph
+from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import cached_text, label, number
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.convolution import (
+    ShownSum,
     channel_names,
     choose_positions,
     elastic_data,
@@ -55,14 +58,19 @@ from cnnanim.explain.numbers import fmt
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import Beat
 
-#: Text size of numbers and labels (readable at 480p).
+#: Text size of labels; numbers next to labels are drawn at NUMBER.
 SMALL = 20
-#: Left and right edge of this chapter's content (a little inside SAFE_LEFT / SAFE_RIGHT).
-X_MIN, X_MAX = -6.75, 6.75
-#: conv-slide's sweep: both maps this high, side by side around these centres.
-SWEEP_HEIGHT = 3.9
-SWEEP_INPUT = np.array([-3.6, 0.75, 0])
-SWEEP_OUTPUT = np.array([3.1, 0.75, 0])
+NUMBER = 24
+#: Secondary words (headers, notes): a grey that still reaches 5.7:1 on white.
+GREY = "#666666"
+#: Longest a plain fade that brings in what a sentence names may take (s), so the picture is
+#: there while the sentence is spoken.
+QUICK = 0.6
+
+
+def quick(b: Beat, fraction: float) -> float:
+    """``fraction`` of beat ``b``, but at most :data:`QUICK` seconds."""
+    return min(b.part(fraction), QUICK)
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,7 +82,9 @@ class ConvScene(CnnScene):
     valid_layer_kinds = ("conv",)
     WORDS = {
         "in_ch": {"en": "in {c}", "zh": "输入{c}"},
+        "kernel": {"en": "kernel", "zh": "卷积核"},
         "bias": {"en": "+ bias", "zh": "+ 偏置"},
+        "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
         "neuron_size": {"en": "neuron {neuron}: {h}×{w}", "zh": "神经元 {neuron}：{h}×{w}"},
     }
 
@@ -118,13 +128,21 @@ class ConvScene(CnnScene):
         self.positions = choose_positions(out)[skip:]
         self.steps = slide_steps(self.trace, self.layer, self.neuron, self.positions)
 
-    def get_step_strings(self) -> list[dict]:
-        """The strings drawn at each written-out window (see :func:`window_strings`)."""
-        return [window_strings(w) for w in self.steps]
+    def get_step_strings(self, steps: list[ConvWindow] | None = None) -> list[dict]:
+        """The strings drawn at each written-out window (see :func:`window_strings`); the total
+        is the traced output value there."""
+        return [window_strings(w, self.out_values[w.row, w.col])
+                for w in (self.steps if steps is None else steps)]
 
     def get_revealed(self, n_cells: int) -> np.ndarray:
         """The output map with its first ``n_cells`` cells and the written-out windows shown."""
         return revealed(self.out_values, n_cells, keep=[(w.row, w.col) for w in self.steps])
+
+    def channel_name(self, c: int, c_in: int | None = None) -> str:
+        """``R``/``G``/``B`` for a colour image, ``in 0`` ... ``in 9`` otherwise."""
+        c_in = self.stage.input.shape[0] if c_in is None else c_in
+        name = channel_names(c_in)[c]
+        return name if c_in == 3 else self.words("in_ch", c=name)
 
     # -- builders -----------------------------------------------------------------------------
     def get_input_map(self, channel: int, height: float, vmax: float | None = None) -> FeatureMap:
@@ -137,32 +155,112 @@ class ConvScene(CnnScene):
     def get_output_map(self, values: np.ndarray, height: float, vmax: float) -> FeatureMap:
         return FeatureMap(values, scale="activation", height=height, vmax=vmax)
 
+    def get_blank_output(self, height: float) -> FeatureMap:
+        """The neuron's output map before any cell is computed (white)."""
+        return self.get_output_map(np.full_like(self.out_values, np.nan), height, self.out_vmax)
+
     def get_size_label(self, out_map: FeatureMap, buff: float):
         """``neuron N: H×W`` under the output map."""
         h, w = out_map.values.shape
         return self.get_words("neuron_size", SMALL, neuron=self.neuron, h=h, w=w).next_to(
             out_map, DOWN, buff=buff)
 
+    def get_kernel_swatch(self, weights: np.ndarray, vmax: float, side: float) -> VGroup:
+        """A kernel as coloured cells only (CNN Explainer's overview), ``side`` wide."""
+        k = weights.shape[-1]
+        cell = side / k
+        rgb = colors.weight_rgb(weights, vmax)
+        sw = VGroup()
+        for r in range(k):
+            for c in range(k):
+                sq = Square(side_length=cell, stroke_color=colors.INK, stroke_width=1,
+                            fill_color=colors.rgb_to_hex(rgb[r, c]), fill_opacity=1)
+                sw.add(sq.move_to(RIGHT * c * cell + DOWN * r * cell))
+        return sw
+
     def window_box(self, m: FeatureMap, r: int, c: int, k: int = 1) -> VGroup:
-        """A k x k window outline (yellow with a dark rim) that shows on any colour."""
-        return VGroup(m.get_cell_box(r, c, k, k, color=colors.INK, stroke_width=6),
-                      m.get_cell_box(r, c, k, k, stroke_width=3))
+        """A k x k window outline (yellow with a dark rim) lying inside the window's cells, its
+        lines thinner on small windows so that it never covers more than the window."""
+        side = m.cell_size * k
+        rim = float(np.clip(side * 100 * 0.15, 1.0, 6.0))  # stroke widths: 0.01 scene units
+        inset = rim * 0.01 / 2
+        centre = m.image.get_corner(UP + LEFT) + RIGHT * m.cell_size * (c + k / 2) \
+            + DOWN * m.cell_size * (r + k / 2)
+        boxes = VGroup(*[Rectangle(width=side - 2 * inset, height=side - 2 * inset,
+                                   stroke_color=color, stroke_width=width)
+                         for color, width in ((colors.INK, rim), (colors.HIGHLIGHT, rim / 2))])
+        return boxes.move_to(centre)
 
     def input_window(self, m: FeatureMap, row: int, col: int) -> VGroup:
         """The kernel's window on input map ``m`` for output cell (row, col)."""
         return self.window_box(m, row * self.stride - self.pad, col * self.stride - self.pad,
                                self.k)
 
-    def get_value_box(self, value: float, vmax: float, size: float = 22) -> VGroup:
-        """One output number in a cell coloured like the output map."""
-        rgb = colors.activation_rgb(np.array([value]), vmax)[0]
-        t = number(value, 2, size, colors.text_color_for(rgb))
-        box = Rectangle(width=t.width + 0.3, height=t.height + 0.25, stroke_color=colors.INK,
+    def get_value_box(self, value: str, size: float = NUMBER) -> VGroup:
+        """One output number (as written) in a cell coloured like the output map."""
+        rgb = colors.activation_rgb(np.array([float(value)]), self.out_vmax)[0]
+        t = number(float(value), 2, size, colors.text_color_for(rgb))
+        box = Rectangle(width=t.width + 0.3, height=t.height + 0.2, stroke_color=colors.INK,
                         stroke_width=1.5, fill_color=colors.rgb_to_hex(rgb), fill_opacity=1)
         t.move_to(box)
         return VGroup(box, t)
 
+    def get_sum_line(self, shown: ShownSum, size: float = NUMBER) -> VGroup:
+        """``Σ total`` (one channel's products added up), ``(rounded)`` under it when marked."""
+        line = VGroup(label("Σ", size), number(float(shown.total), 2, size)).arrange(
+            RIGHT, buff=0.12)
+        mark = self.get_words("rounded", 16, GREY) if shown.rounded else VGroup()
+        if shown.rounded:
+            mark.next_to(line, DOWN, buff=0.08).align_to(line, RIGHT)
+        return VGroup(line, mark)
+
+    def get_addition(self, shown: ShownSum, names: list[str], pitch: float,
+                     size: float = NUMBER, mark_at=DOWN) -> VGroup:
+        """The written addition of ``shown``: one row per term (``name  value``, the last one
+        ``+ bias  b``), a rule, ``=`` and the total in a cell coloured like the output map, and
+        ``(rounded)`` next to it (``mark_at``: DOWN or RIGHT) when marked. Numbers are
+        right-aligned, like a sum on paper.
+
+        The result has the parts ``terms`` (rows of name and number), ``rule``, ``result``
+        (``=`` and the value box) and ``mark`` (empty when the terms add up exactly).
+        """
+        rows = VGroup()
+        for i, (name, t) in enumerate(zip(names + [self.words("bias")], shown.terms)):
+            n = label(name, SMALL, lang=self.lang)
+            v = number(float(t), 2, size)
+            rows.add(VGroup(n, v))
+        name_w = max(r[0].width for r in rows)
+        num_w = max(r[1].width for r in rows)
+        right = name_w + 0.3 + num_w
+        for i, (n, v) in enumerate(rows):
+            y = -i * pitch
+            v.move_to([right - v.width / 2, y, 0])
+            n.move_to([n.width / 2, y, 0])
+        rule = Line([0, 0, 0], [right + 0.1, 0, 0], color=colors.INK, stroke_width=2)
+        rule.next_to(rows, DOWN, buff=pitch * 0.3).align_to(rows, LEFT)
+        box = self.get_value_box(shown.total, size)
+        box.next_to(rule, DOWN, buff=pitch * 0.3)
+        box.shift(RIGHT * (right + 0.15 - box.get_right()[0]))
+        eq = label("=", size + 4)
+        eq.move_to([eq.width / 2, box.get_center()[1], 0])
+        result = VGroup(eq, box)
+        mark = self.get_words("rounded", 16, GREY) if shown.rounded else VGroup()
+        if shown.rounded:
+            mark.next_to(box, mark_at, buff=0.1)
+            if np.allclose(mark_at, DOWN):
+                mark.align_to(box, RIGHT)
+        col = VGroup(rows, rule, result, mark)
+        col.terms, col.rule, col.result, col.mark = rows, rule, result, mark
+        return col
+
     # -- verbs --------------------------------------------------------------------------------
+    def swap(self, old, new) -> None:
+        """Put ``new`` on screen in place of ``old`` at once (they look alike where both are
+        drawn); every part of ``old`` leaves, also parts added on their own."""
+        for name in ("mobjects", "foreground_mobjects"):
+            self.restructure_mobjects([old], name, extract_families=True)
+        self.add(new)
+
     def show_value(self, out_map: FeatureMap, win: ConvWindow) -> None:
         """The output map shows the value just computed at ``win``'s cell."""
         values = out_map.values.copy()
@@ -222,13 +320,23 @@ class ConvElastic(ConvScene):
     WORDS = {
         **ConvScene.WORDS,
         "title": {"en": "{layer}: one neuron, {n} kernels", "zh": "{layer}：一个神经元，{n} 个卷积核"},
-        "more": {"en": "⋮  + {rest} more maps ({a}–{b}), each with its own kernel",
-                 "zh": "⋮  另有 {rest} 张输入图（{a}–{b}），各有自己的卷积核"},
+        "more": {"en": "⋮  + {rest} more maps ({a} – {b}), each with its own kernel",
+                 "zh": "⋮  另有 {rest} 张输入图（{a} – {b}），各有自己的卷积核"},
         "count": {"en": "{n_in} inputs × {n_out} neurons = {n_kernels} kernels",
                   "zh": "{n_in} 个输入 × {n_out} 个神经元 = {n_kernels} 个卷积核"},
         "sum_of": {"en": "sum of {n}", "zh": "{n} 项相加"},
-        "bias_val": {"en": "+ bias {b}", "zh": "+ 偏置 {b}"},
+        "col_input": {"en": "input", "zh": "输入"},
+        "col_inter": {"en": "intermediate", "zh": "中间结果"},
+        "negative": {"en": "negative", "zh": "负"},
+        "positive": {"en": "positive", "zh": "正"},
     }
+    #: Row height of the rows (input map, kernel, intermediate map), with and without ``more``.
+    ROW_H = 1.55
+    ROW_H_MORE = 1.42
+    #: x of the centres of the row's columns: input maps, kernels, intermediate maps.
+    COLUMNS = (-5.3, -3.05, -0.8)
+    #: Height of the maps in the first beat, side by side.
+    BIG = 3.3
 
     def setup(self) -> None:
         super().setup()
@@ -238,67 +346,85 @@ class ConvElastic(ConvScene):
         """Channels drawn as full rows (all three of an image, the first three otherwise)."""
         return list(range(min(3, self.data.n_in)))
 
+    @property
+    def row_h(self) -> float:
+        return self.ROW_H if self.data.n_in <= 3 else self.ROW_H_MORE
+
     # -- builders -----------------------------------------------------------------------------
     def get_rows(self) -> Group:
         """One row per shown channel: name, input map, kernel, intermediate map (still white)."""
         d = self.data
-        names = channel_names(d.n_in)
-        deep = d.n_in > 3
-        cell = 0.5 if deep else 0.55
-        row_h = 3 * cell
+        size = self.row_h * 0.92
         in_vmax = colors.symmetric_range(d.inputs)
         w_vmax = colors.symmetric_range(self.stage.weight)
         inter_vmax = colors.symmetric_range(d.intermediate)
         rows = []
         for c in self.shown_channels():
-            name = (self.get_words("in_ch", SMALL, c=names[c]) if deep
-                    else label(names[c], SMALL))
-            m = self.get_input_map(c, row_h * 0.95, in_vmax)
-            k = kernel_glyph(d.kernels[c], vmax=w_vmax, cell=cell)
-            inter = FeatureMap(np.zeros_like(d.intermediate[c]), scale="activation",
-                               vmax=inter_vmax, height=row_h * 0.95)
+            name = label(self.channel_name(c, d.n_in), SMALL, lang=self.lang)
+            m = self.get_input_map(c, size, in_vmax)
+            k = self.get_kernel_swatch(d.kernels[c], w_vmax, size * 0.8)
+            inter = FeatureMap(np.full_like(d.intermediate[c], np.nan), scale="activation",
+                               vmax=inter_vmax, height=size)
             rows.append(Group(name, m, k, inter))
-        return self.place_rows(Group(*rows), row_h)
+        return self.place_rows(Group(*rows))
 
-    def place_rows(self, rows: Group, row_h: float) -> Group:
-        """Rows down from the top of the content: input maps, kernels, intermediate maps."""
-        y = CONTENT_TOP - row_h / 2
+    def place_rows(self, rows: Group) -> Group:
+        """Rows down from under the column headers: input maps, kernels, intermediate maps."""
+        y = CONTENT_TOP - 0.4 - self.row_h / 2
         for name, m, k, inter in rows:
-            m.move_to([-5.2, y, 0])
+            m.move_to([self.COLUMNS[0], y, 0])
             name.next_to(m, LEFT, buff=0.15)
-            k.move_to([-3.1, y, 0])
-            inter.move_to([-1.0, y, 0])
-            y -= row_h + 0.15
+            k.move_to([self.COLUMNS[1], y, 0])
+            inter.move_to([self.COLUMNS[2], y, 0])
+            y -= self.row_h + 0.12
         if len(rows) < 3:  # a grey image has one channel: centre its row
-            rows.shift(UP * (0.5 - rows.get_center()[1]))
+            rows.shift(UP * (0.3 - rows.get_center()[1]))
         return rows
+
+    def get_headers(self, rows: Group) -> VGroup:
+        """``input``, ``kernel``, ``intermediate`` above the columns."""
+        headers = VGroup(*[self.get_words(key, SMALL, GREY).next_to(part, UP, buff=0.12)
+                           for key, part in zip(("col_input", "kernel", "col_inter"),
+                                                rows[0][1:])])
+        return headers.align_to(headers[0], UP)  # one line: their tops (ascenders) level
+
+    def get_big_inputs(self, rows: Group, more) -> Group:
+        """The first beat's picture: the input maps large, side by side, named under them."""
+        maps = Group(*[Group(r[1].copy().scale_to_fit_height(self.BIG), r[0].copy())
+                       for r in rows])
+        for m, name in maps:
+            name.next_to(m, DOWN, buff=0.15)
+        maps.arrange(RIGHT, buff=0.5, aligned_edge=UP)
+        if more is not None:
+            maps.add(more.copy().next_to(maps, DOWN, buff=0.25))
+        return maps.move_to([0, (CONTENT_TOP + CONTENT_BOTTOM) / 2, 0])
 
     def get_more(self, rows: Group):
         """``+ N more maps`` under the rows when not every channel has a row (None otherwise)."""
         d = self.data
         if d.n_in <= len(rows):
             return None
-        more = self.get_words("more", SMALL, colors.MUTED, rest=d.n_in - len(rows),
-                              a=len(rows) + 1, b=d.n_in)
-        return more.next_to(rows, DOWN, buff=0.15).align_to(rows, LEFT)
+        more = self.get_words("more", SMALL, GREY, rest=d.n_in - len(rows),
+                              a=self.channel_name(len(rows), d.n_in),
+                              b=self.channel_name(d.n_in - 1, d.n_in))
+        return more.next_to(rows, DOWN, buff=0.12).align_to(rows, LEFT)
 
     def get_arrows(self, rows: Group) -> VGroup:
         """Arrows input map -> kernel and kernel -> intermediate map, alternating, row by row."""
         arrows = VGroup()
         for name, m, k, inter in rows:
-            arrows.add(Arrow(m.get_right(), k.get_left(), buff=0.08, color=colors.INK,
-                             stroke_width=3, max_tip_length_to_length_ratio=0.25))
-            arrows.add(Arrow(k.get_right(), inter.get_left(), buff=0.08, color=colors.INK,
-                             stroke_width=3, max_tip_length_to_length_ratio=0.25))
+            for a, b in ((m, k), (k, inter)):
+                arrows.add(Arrow(a.get_right(), b.get_left(), buff=0.1, color=colors.INK,
+                                 stroke_width=3, max_tip_length_to_length_ratio=0.25))
         return arrows
 
-    def get_count(self):
+    def get_count(self, out_map: FeatureMap):
         """``3 inputs × 10 neurons = 30 kernels`` at the bottom right."""
         d = self.data
         count = self.get_words("count", SMALL, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels)
-        count.move_to([4.4, -2.1, 0])
-        if count.get_right()[0] > X_MAX:
-            count.shift(LEFT * (count.get_right()[0] - X_MAX))
+        count.move_to([out_map.get_center()[0], CONTENT_BOTTOM + count.height / 2, 0])
+        if count.get_right()[0] > SAFE_RIGHT:
+            count.shift(LEFT * (count.get_right()[0] - SAFE_RIGHT))
         return count
 
     def rows_middle(self, rows: Group) -> float:
@@ -309,47 +435,60 @@ class ConvElastic(ConvScene):
         """The summing node (a circled +) right of the intermediate maps, with ``sum of N``."""
         plus = VGroup(Circle(radius=0.32, color=colors.INK, stroke_width=3),
                       cached_text("+", font_size=40, color=colors.INK))
-        plus.move_to([0.75, self.rows_middle(rows), 0])
+        plus.move_to([rows[0][3].get_right()[0] + 1.0, self.rows_middle(rows), 0])
         plus_label = self.get_words("sum_of", SMALL, n=self.data.n_in)
         plus_label.next_to(plus, DOWN, buff=0.12)
-        plus_label.align_to(plus.get_center() + RIGHT * 0.12, LEFT)
+        plus_label.align_to(plus.get_center() + RIGHT * 0.15, LEFT)  # clear of the lines
         return VGroup(plus, plus_label)
 
     def get_sum_lines(self, rows: Group, plus: VGroup, more) -> VGroup:
         """Lines from each intermediate map to the circle's edge (the other channels from below)."""
-        lines = VGroup(*[Line(r[3].get_right(), plus[0].get_center(), color=colors.INK,
-                              stroke_width=2.5, buff=0) for r in rows])
-        for ln in lines:  # stop the lines at the circle's edge
-            ln.put_start_and_end_on(ln.get_start(), plus[0].get_center()
-                                    - 0.32 * ln.get_unit_vector())
+        centre = plus[0].get_center()
+        lines = VGroup()
+        for r in rows:
+            start = r[3].get_right()
+            unit = (centre - start) / np.linalg.norm(centre - start)
+            lines.add(Line(start, centre - 0.32 * unit, color=colors.INK, stroke_width=2.5))
         if more is not None:  # the other channels join from below
-            corner = np.array([plus.get_center()[0], more.get_center()[1], 0])
-            lines.add(Line(more.get_right() + RIGHT * 0.1, corner, color=colors.MUTED,
-                           stroke_width=2.5),
-                      Line(corner, plus[0].get_bottom(), color=colors.MUTED, stroke_width=2.5))
+            corner = np.array([centre[0], more.get_center()[1], 0])
+            lines.add(Line(more.get_right() + RIGHT * 0.1, corner, color=GREY, stroke_width=2.5),
+                      Line(corner, plus[1].get_bottom() + DOWN * 0.05, color=GREY,
+                           stroke_width=2.5))
         return lines
 
-    def place_output_map(self, rows: Group) -> FeatureMap:
-        """The activation map at the right, a little above the rows' middle, below the title."""
+    def place_output_map(self, rows: Group, plus: VGroup) -> FeatureMap:
+        """The activation map, as large as the room right of the sum allows, below the title."""
         d = self.data
-        out_map = self.get_output_map(d.output, 2.6, colors.symmetric_range(d.output))
-        out_map.move_to([4.9, self.rows_middle(rows) + 0.35, 0])
-        if out_map.get_top()[1] > CONTENT_TOP:
-            out_map.shift(DOWN * (out_map.get_top()[1] - CONTENT_TOP))
+        out_map = self.get_output_map(d.output, 3.3, colors.symmetric_range(d.output))
+        left = plus.get_right()[0] + 1.6
+        out_map.scale_to_fit_width(min(3.3, SAFE_RIGHT - left))
+        out_map.move_to([(left + SAFE_RIGHT) / 2, CONTENT_TOP - out_map.height / 2, 0])
         return out_map
 
     def get_bias_arrow(self, plus: VGroup, out_map: FeatureMap) -> tuple[Arrow, VGroup]:
-        """The arrow from the sum to the output map, ``+ bias b`` above it (two lines if long)."""
-        bias = self.data.bias
-        arrow = Arrow(plus.get_right(), out_map.get_left(), buff=0.1, color=colors.INK,
-                      stroke_width=3)
-        bias_txt = self.get_words("bias_val", SMALL, b=fmt(bias))
-        bias_txt.next_to(arrow, UP, buff=0.1)
-        if bias_txt.width > arrow.width - 0.1:
-            bias_txt = VGroup(self.get_words("bias", SMALL), number(bias, 2, SMALL)).arrange(
-                DOWN, buff=0.08)
-            bias_txt.next_to(arrow, UP, buff=0.1)
+        """The arrow from the sum to the output map, ``+ bias b`` above it."""
+        start = plus[0].get_right() + RIGHT * 0.08
+        end = np.array([out_map.get_left()[0] - 0.1, start[1], 0])
+        arrow = Arrow(start, end, buff=0, color=colors.INK, stroke_width=3)
+        bias_txt = VGroup(self.get_words("bias", SMALL), number(self.data.bias, 2, NUMBER))
+        bias_txt.arrange(RIGHT, buff=0.15)
+        if bias_txt.width > arrow.width:
+            bias_txt.arrange(DOWN, buff=0.08)
+        bias_txt.next_to(arrow, UP, buff=0.12)
         return arrow, bias_txt
+
+    def get_legend(self, out_map: FeatureMap) -> Group:
+        """The activation colours under the output map: red ``-v`` ... blue ``+v``."""
+        vmax = out_map.vmax
+        bar = FeatureMap(np.linspace(-vmax, vmax, 65)[None, :], scale="activation", vmax=vmax,
+                         height=0.2, border_width=1)
+        bar.stretch_to_fit_width(out_map.width * 0.8)
+        lo, hi = number(-vmax, 2, 18), number(vmax, 2, 18)
+        lo.next_to(bar, LEFT, buff=0.1)
+        hi.next_to(bar, RIGHT, buff=0.1)
+        neg = self.get_words("negative", 16, GREY).next_to(bar, DOWN, buff=0.08).align_to(bar, LEFT)
+        pos = self.get_words("positive", 16, GREY).next_to(bar, DOWN, buff=0.08).align_to(bar, RIGHT)
+        return Group(bar, lo, hi, neg, pos)
 
     # -- verbs --------------------------------------------------------------------------------
     def fill_intermediate(self, rows: Group, boxes: list[VGroup], run_time: float) -> None:
@@ -377,40 +516,46 @@ class ConvElastic(ConvScene):
         title = self.get_title(self.words("title", layer=self.layer, n=d.n_in))
         rows = self.get_rows()
         more = self.get_more(rows)
+        big = self.get_big_inputs(rows, more)
         with self.beat("inputs", layer=self.layer, neuron=self.neuron, n_in=d.n_in) as b:
-            self.play(Write(title), run_time=b.part(0.3))
-            self.play(*[FadeIn(Group(r[0], r[1])) for r in rows],
-                      *([FadeIn(more)] if more else []), run_time=b.part(0.4))
+            self.play(FadeIn(title), FadeIn(big), run_time=quick(b, 0.2))
 
+        headers = self.get_headers(rows)
         arrows = self.get_arrows(rows)
-        count = self.get_count()
+        plus = self.get_plus(rows)
+        out_map = self.output_map = self.place_output_map(rows, plus[0])
+        count = self.get_count(out_map)
+        small = Group(*[Group(r[1], r[0]) for r in rows], *([more] if more else []))
         with self.beat("kernels", k=self.k, n_in=d.n_in, n_out=d.n_out,
                        n_kernels=d.n_kernels) as b:
+            self.play(ReplacementTransform(big, small), run_time=b.part(0.15))
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
-                      run_time=b.part(0.35))
-            self.play(Write(count), run_time=b.part(0.3))
+                      FadeIn(headers[:2]), run_time=b.part(0.25))
+            self.wait(b.part(0.2))
+            self.play(FadeIn(count), run_time=quick(b, 0.1))
 
         boxes = [self.input_window(r[1], 0, 0) for r in rows]
         with self.beat("intermediate") as b:
             self.play(*[FadeIn(a) for a in arrows[1::2]], *[FadeIn(r[3]) for r in rows],
-                      *[Create(box) for box in boxes], run_time=b.part(0.2))
-            self.fill_intermediate(rows, boxes, b.part(0.6))
-            self.play(*[FadeOut(box) for box in boxes], run_time=b.part(0.1))
+                      FadeIn(headers[2]), *[Create(box) for box in boxes],
+                      run_time=quick(b, 0.15))
+            self.fill_intermediate(rows, boxes, b.part(0.65))
+            self.play(*[FadeOut(box) for box in boxes], run_time=b.part(0.08))
 
-        plus, plus_label = self.get_plus(rows)
         lines = self.get_sum_lines(rows, plus, more)
-        out_map = self.output_map = self.place_output_map(rows)
         arrow, bias_txt = self.get_bias_arrow(plus, out_map)
         with self.beat("sum", bias=fmt(d.bias)) as b:
-            self.play(Create(lines), FadeIn(plus), FadeIn(plus_label), run_time=b.part(0.4))
-            self.play(GrowFromCenter(arrow), Write(bias_txt), run_time=b.part(0.3))
+            self.play(Create(lines), FadeIn(plus), run_time=quick(b, 0.15))
+            self.play(*[FadeOut(r[3].copy(), target_position=plus[0]) for r in rows],
+                      run_time=b.part(0.2))
+            self.play(GrowFromCenter(arrow), FadeIn(bias_txt), run_time=b.part(0.15))
+            self.wait(b.part(0.15))
+            self.play(FadeIn(out_map, shift=RIGHT * 0.4), run_time=quick(b, 0.15))
 
-        out_label = self.get_size_label(out_map, buff=0.15)
+        out_label = self.get_size_label(out_map, buff=0.12)
+        legend = self.get_legend(out_map).next_to(out_label, DOWN, buff=0.2)
         with self.beat("output", h=h, w=w) as b:
-            self.play(*[FadeOut(r[3].copy(), target_position=plus) for r in rows],
-                      run_time=b.part(0.25))
-            self.play(FadeIn(out_map, shift=RIGHT * 0.6), run_time=b.part(0.3))
-            self.play(FadeIn(out_label), run_time=b.part(0.15))
+            self.play(FadeIn(out_label), FadeIn(legend), run_time=quick(b, 0.15))
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,214 +604,312 @@ class ConvSlide(ConvScene):
         **ConvScene.WORDS,
         "title": {"en": "{layer}, neuron {neuron}: sliding the kernel",
                   "zh": "{layer}，神经元 {neuron}：滑动卷积核"},
-        "rest_sums": {"en": "Σ in {a}–{b}", "zh": "Σ 输入{a}–{b}"},
-        "channels_sum": {"en": "Σ {n} channels", "zh": "Σ {n} 个通道"},
-        "patch": {"en": "input patch", "zh": "输入窗口"},
-        "kernel": {"en": "kernel", "zh": "卷积核"},
+        "sum_name": {"en": "Σ {c}", "zh": "Σ {c}"},
+        "rest": {"en": "{a} – {b}: the same, each with its own window and kernel",
+                 "zh": "{a} – {b}：同样计算，各用自己的窗口和卷积核"},
+        "patch": {"en": "{c}: input patch", "zh": "{c}：输入窗口"},
         "products": {"en": "products", "zh": "乘积"},
         "input_shape": {"en": "input {h}×{w}×{c}", "zh": "输入 {h}×{w}×{c}"},
         "output_shape": {"en": "output {h}×{w}", "zh": "输出 {h}×{w}"},
         "neuron": {"en": "neuron {neuron}", "zh": "神经元 {neuron}"},
-        "weights_bias": {"en": "{n} weights + 1 bias", "zh": "{n} 个权重 + 1 个偏置"},
+        "weights": {"en": "{n} weights", "zh": "{n} 个权重"},
+        "one_bias": {"en": "+ 1 bias", "zh": "+ 1 个偏置"},
     }
+    #: Height of the input picture and of the output map while windows are written out.
+    INPUT_H = 2.4
+    OUTPUT_H = 2.0
+    #: Offset between the maps of a stack of input maps (a deeper layer).
+    STACK_STEP = 0.035
+    #: conv-slide's sweep: both maps this high, side by side around these centres.
+    SWEEP_HEIGHT = 4.3
+    SWEEP_X = 3.85
+    SWEEP_Y = 0.55
 
     def setup(self) -> None:
         super().setup()
         self.setup_windows()
 
     def full_channels(self) -> list[int]:
+        """Channels whose products are written out (all three of an image, else the first two)."""
         c_in = self.stage.input.shape[0]
         return list(range(c_in)) if c_in <= 3 else [0, 1]
 
+    @property
+    def c_in(self) -> int:
+        return self.stage.input.shape[0]
+
+    @property
+    def deep(self) -> bool:
+        """More channels than fit a column under the products: the column goes to the right."""
+        return self.c_in > 3
+
+    @property
+    def cell(self) -> float:
+        """Cell side of the written-out grids (digits about 0.19 or 0.17 units tall)."""
+        return 0.82 if self.deep else 0.9
+
     # -- builders -----------------------------------------------------------------------------
-    def get_input_view(self) -> FeatureMap:
+    def get_input_view(self, channel: int = 0):
+        """The input: the photo for an image; for a deeper layer a stack of all its maps, with
+        map ``channel`` in front (its window is the one drawn)."""
         x = self.stage.input
+        h = self.INPUT_H - (self.STACK_STEP * (self.c_in - 1) if self.deep else 0)
         if x.shape[0] == 3 and self.is_first_layer():
-            m = FeatureMap(x.transpose(1, 2, 0), scale="rgb", height=2.1)
-        elif x.shape[0] == 1 and self.is_first_layer():
-            m = FeatureMap(x[0], scale="input", height=2.1)
-        else:  # deeper layer: show the first input map
-            m = FeatureMap(x[0], scale="activation", height=2.1, vmax=colors.symmetric_range(x))
-        return m
+            return FeatureMap(x.transpose(1, 2, 0), scale="rgb", height=h)
+        if x.shape[0] == 1 and self.is_first_layer():
+            return FeatureMap(x[0], scale="input", height=h)
+        vmax = colors.symmetric_range(x)
+        order = [c for c in range(self.c_in) if c != channel][::-1] + [channel]
+        maps = Group()
+        for i, c in enumerate(order):
+            back = len(order) - 1 - i
+            m = FeatureMap(x[c], scale="activation", height=h, vmax=vmax)
+            maps.add(m.shift((UP + RIGHT) * self.STACK_STEP * back))
+        maps.front = maps[-1]
+        return maps
+
+    def front(self, view) -> FeatureMap:
+        """The map of the input view that windows are drawn on."""
+        return getattr(view, "front", view)
 
     def get_maps(self) -> Group:
-        """Input view (top left) and its shape; the output map, still white, and its shape below."""
+        """Input view (top left) and its shape; the output map, still white, and its shape
+        under them (bottom left)."""
         c_in, in_h, in_w = self.stage.input.shape
         h, w = self.out_values.shape
-        in_map = self.get_input_view().move_to([-5.65, CONTENT_TOP - 1.05, 0])
+        in_map = self.get_input_view()
+        in_map.move_to([SAFE_LEFT + in_map.width / 2, self.grid_top - in_map.height / 2, 0])
         in_label = self.get_words("input_shape", SMALL, h=in_h, w=in_w, c=c_in)
-        in_label.next_to(in_map, DOWN, buff=0.1)
-        out_map = self.get_output_map(np.zeros_like(self.out_values), 2.1, self.out_vmax)
-        out_map.next_to(in_label, DOWN, buff=0.3).align_to(in_map, LEFT)
-        out_label = self.get_words("output_shape", SMALL, h=h, w=w).next_to(out_map, DOWN, buff=0.1)
+        in_label.next_to(in_map, DOWN, buff=0.08)
+        out_map = self.get_blank_output(self.OUTPUT_H)
+        out_label = self.get_words("output_shape", SMALL, h=h, w=w)
+        out_label.move_to([0, CONTENT_BOTTOM + out_label.height / 2, 0])
+        out_map.next_to(out_label, UP, buff=0.08)
+        Group(out_map, out_label).align_to(in_map, LEFT)
         return Group(in_map, in_label, out_map, out_label)
 
-    def get_windows(self, in_map: FeatureMap, out_map: FeatureMap, win: ConvWindow) -> VGroup:
+    @property
+    def grid_top(self) -> float:
+        """Top of the grids and of the input picture (the headers above them)."""
+        return CONTENT_TOP - 0.38
+
+    @property
+    def grid_left(self) -> float:
+        return SAFE_LEFT + self.INPUT_H + 0.35
+
+    def get_windows(self, in_view, out_map: FeatureMap, win: ConvWindow) -> VGroup:
         """The window on the input and the cell it makes on the output."""
-        return VGroup(self.input_window(in_map, win.row, win.col),
+        return VGroup(self.input_window(self.front(in_view), win.row, win.col),
                       self.window_box(out_map, win.row, win.col))
 
-    def get_rows(self, win: ConvWindow, cell: float) -> Group:
-        """One row per fully shown channel: name, patch x kernel = products, channel sum."""
-        c_in = win.patches.shape[0]
-        names = channel_names(c_in)
-        w_vmax = colors.symmetric_range(self.stage.weight)
-        p_vmax = max(colors.symmetric_range(s.products) for s in self.steps)
+    def get_grid_row(self, win: ConvWindow, c: int) -> Group:
+        """Channel ``c`` at ``win``: patch × kernel = products, their headers, and the products'
+        sum (``Σ s``, marked when rounded) next to the products."""
+        cell = self.cell
+        # one digit size for the three grids: a negative number fills NumberGrid.ROOM of a cell
+        size = NUMBER * NumberGrid.ROOM * cell / number(-0.5, 2, NUMBER).width
+        scale = input_scale(self.c_in, c, self.is_first_layer())
         in_vmax = colors.symmetric_range(self.stage.input)
-        rows = []
-        for c in self.full_channels():
-            scale = input_scale(c_in, c, self.is_first_layer())
-            patch = NumberGrid(win.patches[c], scale=scale,
-                               vmax=in_vmax if scale == "activation" else None, cell=cell)
-            kern = kernel_glyph(win.kernels[c], vmax=w_vmax, cell=cell)
-            prod = NumberGrid(win.products[c], scale="activation", vmax=p_vmax, cell=cell)
-            name = (label(names[c], SMALL) if c_in == 3
-                    else self.get_words("in_ch", SMALL, c=names[c]))
-            times = label("×", 30)
-            eq = label("=", 30)
-            s = label("Σ " + fmt(float(win.channel_sums[c])), 22)
-            rows.append(Group(name, patch, times, kern, eq, prod, s))
-        return Group(*rows)
-
-    def place_rows(self, rows: Group, cell: float) -> Group:
-        """Rows from the top of the content down, each ``name patch × kernel = products Σ``."""
-        y = CONTENT_TOP - 0.35 - 1.5 * cell
-        for r in rows:
-            name, patch, times, kern, eq, prod, s = r
-            patch.move_to([-2.85, y, 0])
-            name.next_to(patch, LEFT, buff=0.15)
-            times.next_to(patch, RIGHT, buff=0.18)
-            kern.next_to(times, RIGHT, buff=0.18)
-            eq.next_to(kern, RIGHT, buff=0.18)
-            prod.next_to(eq, RIGHT, buff=0.18)
+        patch = NumberGrid(win.patches[c], scale=scale, cell=cell, font_size=size,
+                           vmax=in_vmax if scale == "activation" else None)
+        kern = NumberGrid(win.kernels[c], scale="weight", cell=cell, font_size=size,
+                          vmax=colors.symmetric_range(self.stage.weight))
+        p_vmax = max(colors.symmetric_range(s.products) for s in self.steps)
+        prod = NumberGrid(win.products[c], scale="activation", vmax=p_vmax, cell=cell,
+                          font_size=size)
+        times, eq = label("×", 34), label("=", 34)
+        grids = Group(patch, times, kern, eq, prod).arrange(RIGHT, buff=0.12)
+        grids.move_to([self.grid_left + grids.width / 2, self.grid_top - grids.height / 2, 0])
+        headers = VGroup(
+            self.get_words("patch", SMALL, GREY, c=self.channel_name(c)),
+            self.get_words("kernel", SMALL, GREY), self.get_words("products", SMALL, GREY))
+        for hd, g in zip(headers, (patch, kern, prod)):
+            hd.next_to(g, UP, buff=0.1)
+        headers.align_to(headers[1], UP)  # one line: their tops (ascenders) level
+        s = self.get_sum_line(self.strings_of(win)["channel_sums"][c])
+        if self.deep:
+            s.next_to(prod, DOWN, buff=0.15)
+        else:
             s.next_to(prod, RIGHT, buff=0.2)
-            y -= 3 * cell + 0.1
-        return rows
+        return Group(grids, headers, s)
 
-    def get_rest_row(self, win: ConvWindow, cell: float, below: Group) -> Group | None:
-        """For deep layers: the channel sums of the channels not written out."""
-        shown = len(self.full_channels())
-        c_in = win.patches.shape[0]
-        if c_in <= shown:
-            return None
-        sums = np.asarray(win.channel_sums[shown:])[None, :]
-        grid = NumberGrid(sums, scale="activation",
-                          vmax=colors.symmetric_range(win.channel_sums), cell=cell)
-        name = self.get_words("rest_sums", SMALL, a=shown + 1, b=c_in)
-        g = Group(name, grid).arrange(RIGHT, buff=0.2)
-        g.next_to(below, DOWN, buff=0.15).align_to(below, LEFT)
-        return g
+    def get_patch_row(self, win: ConvWindow) -> Group:
+        """The first beat's picture: the patches of the written-out channels side by side, where
+        the patch, the kernel and the products of one channel go next."""
+        slots = self.get_grid_row(win, 0)[0]
+        row = Group()
+        for slot, c in zip((0, 2, 4), self.full_channels()):
+            r = self.get_grid_row(win, c)
+            patch, header = r[0][0], r[1][0]
+            Group(patch, header).shift(slots[slot].get_center() - patch.get_center())
+            row.add(Group(patch, header))
+        if self.deep:
+            rest = self.get_words("rest", SMALL, GREY, a=self.channel_name(2),
+                                  b=self.channel_name(self.c_in - 1))
+            row.add(rest.next_to(row, DOWN, buff=0.3).align_to(row, LEFT))
+        return row
 
-    def get_total_column(self, win: ConvWindow, rows: Group) -> VGroup:
-        """Right column: sum of the channel sums, + bias, = output (coloured like the map)."""
-        c_in = win.patches.shape[0]
-        s = self.get_words("channels_sum", SMALL, n=c_in)
-        sv = number(float(win.channel_sums.sum()), 2, 24)
-        b = self.get_words("bias", SMALL)
-        bv = number(win.bias, 2, 24)
-        eq = label("=", 30)
-        out = self.get_value_box(win.total, self.out_vmax, 26)
-        col = VGroup(s, sv, b, bv, eq, out).arrange(DOWN, buff=0.16)
-        col.move_to([5.3, (rows.get_top()[1] + rows.get_bottom()[1]) / 2, 0])
+    def strings_of(self, win: ConvWindow) -> dict:
+        return self.get_step_strings([win])[0]
+
+    def get_column(self, win: ConvWindow, below: Group) -> VGroup:
+        """The channel sums of ``win``, the bias and the total, added up in a column: under the
+        products for an image, at the right for a deeper layer (more rows)."""
+        shown = self.strings_of(win)["addition"]
+        names = [self.words("sum_name", c=self.channel_name(c)) for c in range(self.c_in)]
+        if not self.deep:
+            col = self.get_addition(shown, names, pitch=0.38, mark_at=RIGHT)
+            prod = below[0][4]
+            col.next_to(prod, DOWN, buff=0.25).align_to(prod, LEFT)
+            return col
+        pitch = 0.38
+        col = self.get_addition(shown, names, pitch=pitch, size=22)
+        col.move_to([SAFE_RIGHT - col.width / 2, 0, 0])
+        col.align_to([0, CONTENT_TOP, 0], UP)
         return col
 
-    def get_headers(self, rows: Group) -> VGroup:
-        name, patch, times, kern, eq, prod, s = rows[0]
-        hs = VGroup(self.get_words("patch", 18, colors.MUTED).next_to(patch, UP, buff=0.1),
-                    self.get_words("kernel", 18, colors.MUTED).next_to(kern, UP, buff=0.1),
-                    self.get_words("products", 18, colors.MUTED).next_to(prod, UP, buff=0.1))
-        return hs
-
-    def build_step(self, win: ConvWindow) -> Group:
-        """Every mobject of one step's written-out dot product."""
-        cell = 0.55 if win.patches.shape[0] <= 3 else 0.52
-        rows = self.place_rows(self.get_rows(win, cell), cell)
-        rest = self.get_rest_row(win, cell, rows)
-        body = Group(rows, rest) if rest is not None else Group(rows)
-        col = self.get_total_column(win, body)
-        return Group(rows, Group(rest) if rest is not None else Group(), col)
+    def get_leader(self, col: VGroup, out_map: FeatureMap, win: ConvWindow) -> Line:
+        """A thin line from the total to the output cell it fills."""
+        box = col.result[1]
+        return Line(box.get_left(), out_map.cell_center(win.row, win.col), color=colors.INK,
+                    stroke_width=1.5)
 
     def get_sweep_arrow(self) -> tuple[Arrow, VGroup, VGroup]:
-        """The arrow between the maps side by side, ``neuron N`` above it, ``W weights`` below."""
-        half = RIGHT * (SWEEP_HEIGHT / 2 + 0.1)
-        arrow = Arrow(SWEEP_INPUT + half, SWEEP_OUTPUT - half, buff=0.05, color=colors.INK,
-                      stroke_width=4)
+        """The arrow between the maps side by side, ``neuron N`` above it, the weights below."""
+        y = self.SWEEP_Y
+        half = self.SWEEP_HEIGHT / 2 + 0.2
+        arrow = Arrow([-self.SWEEP_X + half, y, 0], [self.SWEEP_X - half, y, 0], buff=0,
+                      color=colors.INK, stroke_width=4)
         arrow_label = self.get_words("neuron", SMALL, neuron=self.neuron)
-        arrow_label.next_to(arrow, UP, buff=0.1)
-        weights_label = self.get_words("weights_bias", SMALL, n=self.n_weights)
-        weights_label.next_to(arrow, DOWN, buff=0.1)
+        arrow_label.next_to(arrow, UP, buff=0.15)
+        weights_label = VGroup(self.get_words("weights", SMALL, n=self.n_weights),
+                               self.get_words("one_bias", SMALL)).arrange(DOWN, buff=0.1)
+        weights_label.next_to(arrow, DOWN, buff=0.15)
         return arrow, arrow_label, weights_label
 
     def get_side_by_side(self, maps: Group) -> list:
         """Animations that grow the input and output maps side by side, their shapes below."""
         in_map, in_label, out_map, out_label = maps
-        below = DOWN * (SWEEP_HEIGHT / 2 + 0.25)
-        return [in_map.animate.scale_to_fit_height(SWEEP_HEIGHT).move_to(SWEEP_INPUT),
-                out_map.animate.scale_to_fit_height(SWEEP_HEIGHT).move_to(SWEEP_OUTPUT),
-                in_label.animate.move_to(SWEEP_INPUT + below),
-                out_label.animate.move_to(SWEEP_OUTPUT + below)]
+        y, hh = self.SWEEP_Y, self.SWEEP_HEIGHT
+        at_in, at_out = np.array([-self.SWEEP_X, y, 0]), np.array([self.SWEEP_X, y, 0])
+        below = DOWN * (hh / 2 + 0.3)
+        return [in_map.animate.scale_to_fit_height(hh).move_to(at_in),
+                out_map.animate.scale_to_fit_height(hh).move_to(at_out),
+                in_label.animate.move_to(at_in + below),
+                out_label.animate.move_to(at_out + below)]
 
     # -- verbs --------------------------------------------------------------------------------
-    def move_window(self, maps: Group, windows: VGroup, step: Group, win: ConvWindow,
-                    b: Beat) -> tuple[VGroup, Group]:
-        """The window jumps to ``win``; the written-out dot product there replaces ``step``."""
-        in_map, _, out_map, _ = maps
-        new_windows = self.get_windows(in_map, out_map, win)
-        new_step = self.build_step(win)
+    def swap_front(self, maps: Group, c: int, run_time: float) -> None:
+        """A deeper layer: map ``c`` comes to the front of the input stack."""
+        old = maps[0]
+        new = self.get_input_view(c).move_to(old)
+        self.play(FadeOut(old), FadeIn(new), run_time=run_time)
+        maps.submobjects[0] = new
+
+    def write_channels(self, maps: Group, win: ConvWindow, patches: Group, windows: VGroup,
+                       zoom: VGroup, col: VGroup, b: Beat) -> Group:
+        """Channel by channel: its patch × kernel = products and their sum, which then goes
+        down into the column; the other channels' sums join it at the end."""
+        full = self.full_channels()
+        share = 0.85 / len(full)
+        shown = None
+        for c in full:
+            row = self.get_grid_row(win, c)
+            if shown is None:  # the first patch is on screen already, where it stays
+                self.play(FadeOut(patches[1:]), *[FadeIn(m) for m in row[0][1:]],
+                          *[FadeIn(m) for m in row[1][1:]], run_time=quick(b, share * 0.3))
+                self.swap(patches[0], row[:2])
+            else:
+                if self.deep:
+                    self.swap_front(maps, c, run_time=quick(b, share * 0.15))
+                    self.add(windows[0], zoom)
+                self.play(FadeOut(shown), FadeIn(row[:2]), run_time=quick(b, share * 0.3))
+            self.play(FadeIn(row[2]), run_time=b.part(share * 0.2))
+            term = col.terms[c]
+            self.play(FadeIn(term[0]), ReplacementTransform(row[2][0][1].copy(), term[1]),
+                      run_time=b.part(share * 0.25))
+            self.wait(b.part(share * 0.1))
+            shown = row
+        rest = [col.terms[c] for c in range(self.c_in) if c not in full]
+        if rest:
+            self.play(*[FadeIn(t) for t in rest], run_time=quick(b, 0.1))
+        return shown
+
+    def move_window(self, maps: Group, windows: VGroup, zoom: VGroup, shown: Group,
+                    col: VGroup, leader: Line, win: ConvWindow, b: Beat) -> tuple:
+        """The window jumps to ``win``; the same channel's new patch and products, and the new
+        column, replace the old ones (the kernel stays: the same weights); the new total fills
+        its output cell."""
+        in_view, _, out_map, _ = maps
+        new_windows = self.get_windows(in_view, out_map, win)
+        row = self.get_grid_row(win, self.full_channels()[-1])
+        new_zoom = zoom_lines(new_windows[0], row[0][0])
+        new_col = self.get_column(win, row)
+        new_leader = self.get_leader(new_col, out_map, win)
         self.play(ReplacementTransform(windows[0], new_windows[0]),
-                  ReplacementTransform(windows[1], new_windows[1]), run_time=b.part(0.2))
-        self.play(FadeOut(step), FadeIn(new_step), run_time=b.part(0.4))
+                  ReplacementTransform(windows[1], new_windows[1]),
+                  ReplacementTransform(zoom, new_zoom), FadeOut(leader),
+                  run_time=b.part(0.12))
+        changed = [(shown[0][0], row[0][0]), (shown[0][4], row[0][4]), (shown[2], row[2]),
+                   (col, new_col)]
+        self.play(*[FadeOut(old) for old, _ in changed], *[FadeIn(new) for _, new in changed],
+                  run_time=quick(b, 0.15))
+        self.swap(shown, row)
+        self.play(Create(new_leader), run_time=b.part(0.1))
         self.show_value(out_map, win)
-        return new_windows, new_step
+        return new_windows, new_zoom, row, new_col, new_leader
 
     def sweep(self, maps: Group, run_time: float) -> VGroup:
         """The window runs over the whole input from the top-left, filling the output map."""
-        in_map, _, out_map, _ = maps
-        windows = VGroup(self.input_window(in_map, 0, 0), self.window_box(out_map, 0, 0))
+        in_view, _, out_map, _ = maps
+        front = self.front(in_view)
+        windows = VGroup(self.input_window(front, 0, 0), self.window_box(out_map, 0, 0))
         self.add(*windows)
-        self.fill_output(out_map, run_time, in_map, windows)
+        self.fill_output(out_map, run_time, front, windows)
         return windows
 
     # -- storyboard ---------------------------------------------------------------------------
     def construct(self) -> None:
-        c_in = self.stage.input.shape[0]
         h, w = self.out_values.shape
         strings = self.get_step_strings()
         title = self.get_title(self.words("title", layer=self.layer, neuron=self.neuron), 28)
         maps = self.get_maps()
         self.output_map = out_map = maps[2]
         first = self.steps[0]
-        step = self.build_step(first)
-        headers = self.get_headers(step[0])
         windows = self.get_windows(maps[0], out_map, first)
-        with self.beat("intro", k=self.k, n_in=c_in) as b:
-            self.play(Write(title), *[FadeIn(m) for m in maps], run_time=b.part(0.35))
-            self.play(Create(windows[0]), run_time=b.part(0.2))
-        rows, rest, col = step
+        patches = self.get_patch_row(first)
+        zoom = zoom_lines(windows[0], patches[0][0])
+        with self.beat("intro", k=self.k, n_in=self.c_in) as b:
+            self.play(FadeIn(title), *[FadeIn(m) for m in maps], run_time=quick(b, 0.2))
+            self.play(Create(windows[0]), run_time=b.part(0.1))
+            self.play(Create(zoom), FadeIn(patches), run_time=quick(b, 0.2))
+
+        col = self.get_column(first, self.get_grid_row(first, 0))
         with self.beat("products") as b:
-            self.play(FadeIn(headers), *[FadeIn(Group(*r[:4])) for r in rows], FadeIn(rest),
-                      run_time=b.part(0.35))
-            self.play(*[FadeIn(Group(*r[4:])) for r in rows], run_time=b.part(0.35))
+            shown = self.write_channels(maps, first, patches, windows, zoom, col, b)
+
+        leader = self.get_leader(col, out_map, first)
         with self.beat("total", bias=strings[0]["bias"], value=strings[0]["total"]) as b:
-            self.play(FadeIn(col[:4]), run_time=b.part(0.3))
-            self.play(FadeIn(col[4:]), Create(windows[1]), run_time=b.part(0.3))
+            self.play(FadeIn(col.terms[-1]), Create(col.rule), run_time=quick(b, 0.15))
+            self.play(FadeIn(col.result), FadeIn(col.mark), run_time=quick(b, 0.15))
+            self.play(Create(leader), Create(windows[1]), run_time=b.part(0.15))
             self.show_value(out_map, first)
-            self.wait(b.part(0.05))
 
         for key, win, s in zip(("middle", "peak"), self.steps[1:], strings[1:]):
             with self.beat(key, row=win.row, col=win.col, value=s["total"]) as b:
-                windows, step = self.move_window(maps, windows, step, win, b)
-                self.wait(b.part(0.05))
+                windows, zoom, shown, col, leader = self.move_window(
+                    maps, windows, zoom, shown, col, leader, win, b)
 
         arrow, arrow_label, weights_label = self.get_sweep_arrow()
         with self.beat("sweep", stride=self.stride, h=h, w=w) as b:
-            self.play(FadeOut(step), FadeOut(headers), *[FadeOut(m) for m in windows],
-                      run_time=b.part(0.1))
+            self.play(FadeOut(shown), FadeOut(col), FadeOut(zoom), FadeOut(leader),
+                      *[FadeOut(m) for m in windows], run_time=b.part(0.08))
             self.play(*self.get_side_by_side(maps), GrowFromCenter(arrow), FadeIn(arrow_label),
                       run_time=b.part(0.15))
             windows = self.sweep(maps, b.part(0.7))
         with self.beat("done", n_weights=self.n_weights) as b:
-            self.play(*[FadeOut(m) for m in windows], FadeIn(weights_label), run_time=b.part(0.3))
+            self.play(*[FadeOut(m) for m in windows], FadeIn(weights_label),
+                      run_time=quick(b, 0.2))
         self.big_map = out_map
 
 
@@ -695,8 +938,8 @@ class ConvDeep(ConvScene):
             "zh": "在第 {row} 行第 {col} 列，每个卷积核与自己的窗口做点积，得到 {n_in} 个通道和。",
         },
         "total": {
-            "en": "Together they make {sum}; adding the bias, {bias}, gives {value}.",
-            "zh": "它们加起来是 {sum}；再加上偏置 {bias}，得到 {value}。",
+            "en": "Adding up the {n_in} channel sums and the bias, {bias}, gives {value}.",
+            "zh": "把这 {n_in} 个通道和与偏置 {bias} 相加，得到 {value}。",
         },
         "second": {
             "en": "At row {row}, column {col}, the same weights give {value}, one of this "
@@ -711,8 +954,13 @@ class ConvDeep(ConvScene):
     WORDS = {
         **ConvScene.WORDS,
         "title": {"en": "{layer}: a deeper neuron", "zh": "{layer}：更深的一层"},
-        "sums_of": {"en": "Σ of {n} sums", "zh": "{n} 个和相加"},
     }
+    #: Side of an input map on a card, of its kernel swatch, and the gap between cards.
+    MAP = 1.5
+    SWATCH = 0.58
+    GAP = (0.22, 0.2)
+    #: Height of the output map, at the top right.
+    OUTPUT_H = 2.3
 
     def setup(self) -> None:
         super().setup()
@@ -725,66 +973,80 @@ class ConvDeep(ConvScene):
 
     # -- builders -----------------------------------------------------------------------------
     def get_cards(self) -> Group:
-        """One card per input channel: its map and name, its kernel below (sum added later)."""
+        """One card per input channel: its name and kernel (colours) above its map (the
+        channel sum goes under it later)."""
         st = self.stage
         x = st.input
         c_in = x.shape[0]
         in_vmax = colors.symmetric_range(x)
         w_vmax = colors.symmetric_range(st.weight)
-        cell = 0.55
         cards = []
         for c in range(c_in):
-            kern = kernel_glyph(st.weight[self.neuron, c], vmax=w_vmax, cell=cell)
-            scale = input_scale(c_in, c, self.is_first_layer())
-            m = FeatureMap(x[c], scale=scale, height=0.75,
-                           vmax=in_vmax if scale == "activation" else None)
-            m.next_to(kern, UP, buff=0.12).align_to(kern, LEFT)
-            name = self.get_words("in_ch", 18, colors.MUTED, c=channel_names(c_in)[c])
-            name.next_to(m, RIGHT, buff=0.08).align_to(m, UP)
+            m = self.get_input_map(c, self.MAP, in_vmax)
+            kern = self.get_kernel_swatch(st.weight[self.neuron, c], w_vmax, self.SWATCH)
+            kern.next_to(m, UP, buff=0.08).align_to(m, RIGHT)
+            name = label(self.channel_name(c, c_in), SMALL, lang=self.lang)
+            name.next_to(m, UP, buff=0.1).align_to(m, LEFT)
             cards.append(Group(m, kern, name))
         return self.place_cards(Group(*cards))
 
     def place_cards(self, cards: Group) -> Group:
-        """Cards in rows of five from the top-left of the content."""
+        """Cards in rows of five from the top-left of the content, room under each for its sum."""
         per_row = 5 if len(cards) > 5 else len(cards)
-        cards.arrange_in_grid(rows=-(-len(cards) // per_row), cols=per_row, buff=(0.2, 0.18))
-        cards.align_to([X_MIN, 0, 0], LEFT).align_to([0, CONTENT_TOP, 0], UP)
+        cells = Group(*[Group(c, Rectangle(width=self.MAP, height=0.36, stroke_width=0)
+                              .next_to(c[0], DOWN, buff=0.06)) for c in cards])
+        cells.arrange_in_grid(rows=-(-len(cards) // per_row), cols=per_row, buff=self.GAP)
+        cells.align_to([SAFE_LEFT, 0, 0], LEFT).align_to([0, CONTENT_TOP, 0], UP)
         return cards
 
-    def place_output_map(self, cards: Group) -> FeatureMap:
-        """The output map, still white, centred in the room right of the cards."""
-        out_map = self.get_output_map(np.zeros_like(self.out_values), 2.4, self.out_vmax)
-        out_map.move_to([(cards.get_right()[0] + X_MAX) / 2, CONTENT_TOP - 1.2, 0])
-        return out_map
+    def place_output_map(self, cards: Group) -> tuple[FeatureMap, VGroup]:
+        """The output map, still white, at the top right, ``neuron N: H×W`` above it (the line
+        from a total to its cell comes from below)."""
+        out_map = self.get_blank_output(self.OUTPUT_H)
+        out_label = self.get_size_label(out_map, buff=0.1)
+        out_label.move_to([0, CONTENT_TOP - out_label.height / 2, 0])
+        out_map.next_to(out_label, DOWN, buff=0.1)
+        Group(out_map, out_label).align_to([SAFE_RIGHT, 0, 0], RIGHT)
+        out_label.match_x(out_map)
+        return out_map, out_label
+
+    def get_big_output(self, cards: Group, out_map: FeatureMap, out_label) -> list:
+        """Animations that grow the output map (and its label) into the room right of the
+        cards."""
+        left = cards.get_right()[0] + 0.5
+        height = min(SAFE_RIGHT - left, CONTENT_TOP - CONTENT_BOTTOM - out_label.height - 0.1)
+        centre = np.array([(left + SAFE_RIGHT) / 2, CONTENT_BOTTOM + height / 2, 0])
+        return [out_map.animate.scale_to_fit_height(height).move_to(centre),
+                out_label.animate.move_to(centre + UP * (height / 2 + 0.1 + out_label.height / 2))]
 
     def get_sum_labels(self, cards: Group, win: ConvWindow) -> VGroup:
+        """``Σ s`` under each card's map: the dot product of its kernel with its window."""
         sums = VGroup()
         for card, s in zip(cards, win.channel_sums):
-            t = label("Σ " + fmt(float(s)), 18)
-            t.next_to(card[0], RIGHT, buff=0.06).align_to(card[0], DOWN)
-            if t.get_right()[0] > card[1].get_right()[0]:
-                t.scale_to_fit_width(card[1].get_right()[0] - card[0].get_right()[0] - 0.06)
-                t.next_to(card[0], RIGHT, buff=0.06).align_to(card[0], DOWN)
-            sums.add(t)
+            t = VGroup(label("Σ", 22), number(float(s), 2, 22)).arrange(RIGHT, buff=0.1)
+            sums.add(t.next_to(card[0], DOWN, buff=0.08))
         return sums
 
-    def get_total(self, win: ConvWindow, anchor) -> VGroup:
-        c_in = win.patches.shape[0]
-        lines = VGroup(
-            VGroup(self.get_words("sums_of", SMALL, n=c_in),
-                   number(float(win.channel_sums.sum()), 2, 24)).arrange(RIGHT, buff=0.2),
-            VGroup(self.get_words("bias", SMALL), number(win.bias, 2, 24)).arrange(RIGHT, buff=0.2),
-            VGroup(label("=", 28), self.get_value_box(win.total, self.out_vmax, 24))
-            .arrange(RIGHT, buff=0.2),
-        ).arrange(DOWN, buff=0.18, aligned_edge=RIGHT)
-        lines.next_to(anchor, DOWN, buff=0.3)
-        return lines
+    def get_total(self, win: ConvWindow, cards: Group, out_map: FeatureMap) -> VGroup:
+        """The channel sums, the bias and the total added up in a column between the cards and
+        the output map."""
+        shown = self.get_step_strings([win])[0]["addition"]
+        names = [self.channel_name(c) for c in range(win.patches.shape[0])]
+        col = self.get_addition(shown, names, pitch=0.37, size=22)
+        left = cards.get_right()[0] + 0.35
+        right = out_map.get_left()[0] - 0.25
+        col.move_to([(left + right) / 2, 0, 0]).align_to([0, CONTENT_TOP, 0], UP)
+        return col
 
-    def get_step(self, cards: Group, out_map: FeatureMap, out_label, win: ConvWindow) -> tuple:
-        """The windows on every input map, the channel sums, the total and the output cell."""
+    def get_step(self, cards: Group, out_map: FeatureMap, win: ConvWindow) -> tuple:
+        """The windows on every input map, the channel sums, the column adding them up, the
+        output cell and the line from the total to it."""
         boxes = VGroup(*[self.input_window(c[0], win.row, win.col) for c in cards])
-        return (boxes, self.get_sum_labels(cards, win), self.get_total(win, out_label),
-                self.window_box(out_map, win.row, win.col))
+        col = self.get_total(win, cards, out_map)
+        cell = self.window_box(out_map, win.row, win.col)
+        leader = Line(col.result[1].get_right(), out_map.cell_center(win.row, win.col),
+                      color=colors.INK, stroke_width=1.5)
+        return boxes, self.get_sum_labels(cards, win), col, cell, leader
 
     # -- storyboard ---------------------------------------------------------------------------
     def construct(self) -> None:
@@ -793,38 +1055,42 @@ class ConvDeep(ConvScene):
         strings = self.get_step_strings()
         title = self.get_title(self.words("title", layer=self.layer), 28)
         cards = self.get_cards()
-        out_map = self.output_map = self.place_output_map(cards)
-        out_label = self.get_size_label(out_map, buff=0.1)
+        out_map, out_label = self.place_output_map(cards)
+        self.output_map = out_map
         with self.beat("inputs", layer=self.layer, n_in=c_in, prev=self.prev_stage_name()) as b:
-            self.play(Write(title), *[FadeIn(Group(c[0], c[2])) for c in cards],
-                      run_time=b.part(0.5))
+            self.play(FadeIn(title), *[FadeIn(Group(c[0], c[2])) for c in cards],
+                      run_time=quick(b, 0.2))
         with self.beat("kernels", neuron=self.neuron, k=self.k, n_in=c_in,
                        n_weights=self.n_weights) as b:
-            self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.4))
-            self.play(FadeIn(out_map), FadeIn(out_label), run_time=b.part(0.2))
+            self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.3))
+            self.play(FadeIn(out_map), FadeIn(out_label), run_time=quick(b, 0.2))
 
         first, s = self.steps[0], strings[0]
-        boxes, sums, total, cell_box = self.get_step(cards, out_map, out_label, first)
-        with self.beat("sums", row=first.row, col=first.col, n_in=c_in, value=s["total"]) as b:
-            self.play(Create(boxes), run_time=b.part(0.25))
-            self.play(FadeIn(sums), run_time=b.part(0.35))
-        with self.beat("total", sum=s["sum"], bias=s["bias"], value=s["total"]) as b:
-            self.play(FadeIn(total), run_time=b.part(0.4))
-            self.play(Create(cell_box), run_time=b.part(0.2))
+        boxes, sums, col, cell, leader = self.get_step(cards, out_map, first)
+        with self.beat("sums", row=first.row, col=first.col, n_in=c_in) as b:
+            self.play(Create(boxes), run_time=b.part(0.2))
+            self.play(FadeIn(sums), run_time=quick(b, 0.2))
+        with self.beat("total", n_in=c_in, bias=s["bias"], value=s["total"]) as b:
+            self.play(*[ReplacementTransform(t[1].copy(), row[1])
+                        for t, row in zip(sums, col.terms)],
+                      *[FadeIn(row[0]) for row in col.terms[:-1]], run_time=b.part(0.2))
+            self.play(FadeIn(col.terms[-1]), Create(col.rule), run_time=quick(b, 0.15))
+            self.play(FadeIn(col.result), FadeIn(col.mark), run_time=quick(b, 0.15))
+            self.play(Create(cell), Create(leader), run_time=b.part(0.12))
             self.show_value(out_map, first)
-            self.wait(b.part(0.05))
 
         for win, s in zip(self.steps[1:], strings[1:]):
-            new_boxes, new_sums, new_total, new_cell = self.get_step(cards, out_map, out_label, win)
+            new = self.get_step(cards, out_map, win)
             with self.beat("second", row=win.row, col=win.col, n_in=c_in, value=s["total"]) as b:
-                self.play(ReplacementTransform(boxes, new_boxes),
-                          ReplacementTransform(cell_box, new_cell),
-                          FadeOut(sums), FadeOut(total), run_time=b.part(0.25))
-                self.play(FadeIn(new_sums), FadeIn(new_total), run_time=b.part(0.35))
+                self.play(ReplacementTransform(boxes, new[0]), ReplacementTransform(cell, new[3]),
+                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=b.part(0.15))
+                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=quick(b, 0.2))
+                self.play(Create(new[4]), run_time=b.part(0.1))
                 self.show_value(out_map, win)
-                self.wait(b.part(0.05))
-            boxes, sums, total, cell_box = new_boxes, new_sums, new_total, new_cell
+            boxes, sums, col, cell, leader = new
 
         with self.beat("output", h=h, w=w) as b:
-            self.play(FadeOut(boxes), FadeOut(cell_box), run_time=b.part(0.1))
+            self.play(FadeOut(boxes), FadeOut(cell), FadeOut(leader), FadeOut(col),
+                      run_time=b.part(0.08))
+            self.play(*self.get_big_output(cards, out_map, out_label), run_time=quick(b, 0.12))
             self.fill_output(out_map, b.part(0.6))
