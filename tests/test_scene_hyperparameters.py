@@ -229,8 +229,11 @@ def test_shown_size_formula_adds_up():
         value = Fraction(int(a) - int(b) + 2 * int(c), int(div)) + int(one)
         if "≈" in rhs:
             frac, approx = rhs.split(" ≈ ")
-            assert Fraction(frac) == value and value.denominator > 1
+            assert Fraction(frac) == value and (value * 100).denominator > 1, "≈ only if rounded"
             assert approx == f"{float(value):.2f}"
+        elif "/" in rhs:
+            frac, decimal = rhs.split(" = ")
+            assert Fraction(frac) == value == Fraction(decimal)
         else:
             assert Fraction(int(rhs)) == value
 

@@ -58,15 +58,18 @@ from cnnanim.speech.narration import Beat
 #: Colours of this chapter.
 LEFTOVER = "#d62728"      # cells the kernel never reaches in an invalid combination (5.4:1 on white)
 WINDOW = colors.HIGHLIGHT
+CORNER = "#1f5fd6"        # the input value whose windows the padding scene counts (seen on red)
 
 #: Sizes of grid labels and formulas.
 LABEL_SIZE, FORMULA_SIZE = 22, 26
 #: Room above a grid for its label, and below the grids for one formula line (scene units).
-LABEL_ROOM, FORMULA_ROOM = 0.5, 0.5
+LABEL_ROOM, FORMULA_ROOM = 0.5, 0.6
+#: Centre y of the lowest formula line.
+FORMULA_Y = CONTENT_BOTTOM + 0.22
 #: Gap between the input, kernel and output columns; the largest cell side.
 GAP, LARGEST = 0.5, 0.95
-#: Room above the failure story's input for its column numbers.
-INDEX_ROOM = 0.35
+#: Room above the failure story's input for its column numbers; above a kernel for its tag.
+INDEX_ROOM, KERNEL_TAG_ROOM = 0.35, 0.8
 #: The seed scene: its maps' height (the padded input's, with its ring of padding).
 SEED_MAP_HEIGHT = CONTENT_TOP - CONTENT_BOTTOM - LABEL_ROOM - FORMULA_ROOM - 0.1
 SEED_LABEL_SIZE = 24
@@ -83,12 +86,14 @@ SIZE_WORDS = {
 class Layout(NamedTuple):
     """A scene's three columns in the safe area: the (padded) ``m`` x ``m`` input at the left,
     outputs up to ``out`` x ``out`` at the right, the kernel (up to ``k`` x ``k``) between them;
-    ``top`` is the y of the grids' top edge (their labels above it), the rest are cell sides."""
+    ``top`` is the y of the input's top edge (its label above it), ``bottom`` the lowest y of
+    the kernel and output (formulas below it), the rest are cell sides."""
 
     m: int
     k: int
     out: int
     top: float
+    bottom: float
     input: float
     kernel: float
     output: float
@@ -100,10 +105,14 @@ class Layout(NamedTuple):
 
     @property
     def kernel_center(self) -> np.ndarray:
-        """Centre of the kernel's grid: midway between the columns, level with the input."""
+        """Centre of the largest kernel's grid: midway between the columns, level with the
+        input, its two-line tag below the content top and its grid above ``bottom``."""
         left = self.input_right + GAP
         right = SAFE_RIGHT - self.out * self.output - (GAP if self.out else 0.0)
-        return np.array([(left + right) / 2, self.top - self.m * self.input / 2, 0.0])
+        half = self.k * self.kernel / 2
+        y = min(max(self.top - self.m * self.input / 2, self.bottom + half),
+                CONTENT_TOP - KERNEL_TAG_ROOM - half)
+        return np.array([(left + right) / 2, y, 0.0])
 
 
 def layout(m: int, k: int, out: int = 0, formula_lines: int = 0, top_extra: float = 0.0) -> Layout:
@@ -115,8 +124,9 @@ def layout(m: int, k: int, out: int = 0, formula_lines: int = 0, top_extra: floa
     room = SAFE_RIGHT - SAFE_LEFT - m * c_in - 2 * GAP
     below = height - formula_lines * FORMULA_ROOM
     c_out = min(LARGEST, room / (k + out), below / out) if out else 0.0
-    c_k = min(LARGEST, (room - out * c_out) / k, below / k)
-    return Layout(m, k, out, CONTENT_TOP - LABEL_ROOM - top_extra, c_in, c_k, c_out)
+    c_k = min(LARGEST, (room - out * c_out) / k, (below + LABEL_ROOM - KERNEL_TAG_ROOM) / k)
+    return Layout(m, k, out, CONTENT_TOP - LABEL_ROOM - top_extra,
+                  CONTENT_BOTTOM + formula_lines * FORMULA_ROOM, c_in, c_k, c_out)
 
 
 # ------------------------------------------------------------------------------------------
@@ -291,7 +301,7 @@ class HyperScene(CnnScene):
         if t.width > widest:
             t.scale_to_fit_width(widest)
         return t.move_to(np.array([SAFE_RIGHT - t.width / 2,
-                                   CONTENT_BOTTOM + FORMULA_ROOM * (line + 0.5), 0]))
+                                   FORMULA_Y + FORMULA_ROOM * line, 0]))
 
     def get_formula_marker(self, formulas) -> Rectangle:
         """A light highlight behind ``formulas`` (the text keeps its contrast)."""
@@ -347,8 +357,8 @@ class HyperScene(CnnScene):
         return window, out_box
 
     def get_cell_mark(self, grid: CellGrid, row: int, col: int) -> Square:
-        """A red square just inside cell (``row``, ``col``), clear of the windows' outlines."""
-        return Square(grid.cell * 0.88, stroke_color=LEFTOVER, stroke_width=4).move_to(
+        """A blue square just inside cell (``row``, ``col``), clear of the windows' outlines."""
+        return Square(grid.cell * 0.88, stroke_color=CORNER, stroke_width=5).move_to(
             grid.by_pos[(row, col)][0])
 
     def show_windows_over(self, grid: CellGrid, out: CellGrid, ex: ConvExample, row: int,
@@ -911,7 +921,7 @@ class PaddingSeed(CnnScene):
         window = img.get_cell_box(-p, -p, k, k, stroke_width=4)
         out_cell = fmap.get_cell_box(0, 0, stroke_width=4)
         formula = self.get_words("formula", FORMULA_SIZE, formula=size_formula(d["check"]))
-        formula.move_to(np.array([0, CONTENT_BOTTOM + FORMULA_ROOM / 2, 0]))
+        formula.move_to(np.array([0, FORMULA_Y, 0]))
         with self.beat("seed", n=d["n"], k=k, p=p) as b:
             self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.3))
             self.wait(b.part(0.25))
