@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from manim import FadeTransform, Text, Transform
+from manim import FadeIn, FadeOut, FadeTransform, Text, Transform
 
 from cnnanim.draw.layout import CAPTION_BAND, CONTENT_BOTTOM, CONTENT_TOP, FRAME_HEIGHT
 from cnnanim.draw.speedups import flat_animations
@@ -42,7 +42,8 @@ def text_morphs(animation) -> list[str]:
     """Texts that ``animation`` would morph into a different text, glyph by glyph."""
     bad = []
     for a in flat_animations([animation]):
-        if not isinstance(a, Transform) or isinstance(a, FadeTransform):
+        # fades only change opacity (a FadeIn's target is an empty Mobject until it begins)
+        if not isinstance(a, Transform) or isinstance(a, (FadeTransform, FadeIn, FadeOut)):
             continue
         target = getattr(a, "target_mobject", None)
         if target is None:

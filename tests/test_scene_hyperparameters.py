@@ -113,13 +113,15 @@ def test_scene_data_methods(trace):
     exs = k.get_kernel_size_data()["examples"]
     assert [e.k for e in exs] == [2, 3, 5] and [e.check.output_size for e in exs] == [6, 5, 3]
     assert [e.real for e in exs] == [False, True, False]
-    assert "illustration" in k.derived_text([2, 3, 5])
+    assert [k.derived_key(2), k.derived_key(5)] == ["derived_corner", "derived_zeros"]
+    assert "illustration" in k.narration_text(k.derived_key(2), k=2)
 
     st = scenes.Stride()
     st.setup()
     d = st.get_stride_data()
     assert d["ex1"].check.output_size == 5 and d["exs"].check.output_size == 3
     assert d["exs"].check.formula == "(7 - 3 + 2×0) / 2 + 1 = 3"
+    assert explain.size_formula(d["exs"].check) == "(7 - 3 + 2×0) / 2 + 1 = 3"
     np.testing.assert_allclose(d["exs"].output, torch_conv(d["exs"].crop, d["exs"].kernel, 0, 2))
 
 
@@ -142,8 +144,9 @@ def check_render(result):
 
 
 @pytest.mark.parametrize("name,settings,keys", [
-    ("padding", {}, ["input", "pad", "slide", "border", "nopad"]),
-    ("kernel-size", {}, ["input", "honest", "size", "size", "size", "summary"]),
+    ("padding", {}, ["input", "pad", "slide", "border", "nopad", "corner0"]),
+    ("kernel-size", {}, ["input", "honest", "derived_corner", "derived_zeros", "size", "size",
+                         "size", "summary"]),
     ("stride", {}, ["input", "stride1", "strideS", "formula"]),
     ("conv-invalid", {}, ["fail_setup", "fail_slide", "fail_leftover", "fail_fraction"]),
 ])
@@ -208,3 +211,94 @@ def test_deeper_layers_use_a_real_feature_map(trace, layer):
     np.testing.assert_array_equal(ex.crop, x[top:top + 7, top:top + 7].astype(np.float64))
     np.testing.assert_array_equal(ex.kernel, trace[layer].weight[1, 2].astype(np.float64))
     np.testing.assert_allclose(ex.output, torch_conv(ex.crop, ex.kernel, 1, 2), atol=1e-12)
+
+
+# -- what is shown adds up -------------------------------------------------------------------
+def test_shown_size_formula_adds_up():
+    """The formula on screen: its left side, worked out exactly, is the number it shows (the
+    fraction exactly, its decimal marked ≈ and rounded to the digits shown)."""
+    from fractions import Fraction
+
+    for n, k, p, s in itertools.product(range(1, 17), range(1, 8), range(0, 5), range(1, 5)):
+        text = explain.size_formula(maths.check_conv(n, k, p, s))
+        lhs, rhs = text.split(" = ", 1)
+        inner, rest = lhs[1:].split(") / ")
+        a, b, c = inner.replace(" - ", " ").replace(" + 2×", " ").split()
+        assert (int(a), int(b), int(c)) == (n, k, p)
+        div, one = rest.split(" + ")
+        value = Fraction(int(a) - int(b) + 2 * int(c), int(div)) + int(one)
+        if "≈" in rhs:
+            frac, approx = rhs.split(" ≈ ")
+            assert Fraction(frac) == value and (value * 100).denominator > 1, "≈ only if rounded"
+            assert approx == f"{float(value):.2f}"
+        elif "/" in rhs:
+            frac, decimal = rhs.split(" = ")
+            assert Fraction(frac) == value == Fraction(decimal)
+        else:
+            assert Fraction(int(rhs)) == value
+
+
+def test_marked_windows_are_the_outputs_the_corner_feeds(trace):
+    """The windows and output numbers the padding scene marks for the corner value are exactly
+    the outputs that change when that input value changes (real crop and kernel, through torch)."""
+    for p in (0, 1, 2):
+        ex = explain.example_data(trace, "conv_1_1", 0, 7, 3, p, 1)
+        bumped = ex.crop.copy()
+        bumped[0, 0] += 1.0
+        changed = np.argwhere(torch_conv(bumped, ex.kernel, p, 1) != torch_conv(ex.crop, ex.kernel, p, 1))
+        marked = explain.windows_over(ex.starts, ex.k, p, p)
+        assert sorted(map(tuple, changed.tolist())) == sorted(marked)
+        assert len(marked) == explain.coverage(7, 3, p, 1)[0, 0]
+
+
+# -- what is drawn: numbers and layout -------------------------------------------------------
+def built_grids(scene):
+    """The grids a scene's builders make (after setup), with its layout."""
+    from cnnanim.scenes.hyperparameters import layout
+
+    if isinstance(scene, scenes.Padding):
+        d = scene.get_padding_data()
+        ex = d["ex"]
+        scene.lay = layout(ex.padded_size, ex.k, ex.check.output_size)
+        return scene.get_input_grid(ex), scene.get_kernel(ex, 0.6), scene.get_output_grid(ex, d["vmax"])
+    d = scene.get_stride_data()
+    ex = d["ex1"]
+    scene.lay = layout(ex.padded_size, ex.k, ex.check.output_size, formula_lines=2)
+    return scene.get_input_grid(ex), scene.get_kernel(ex, 0.6), scene.get_output_grid(ex, d["vmax"])
+
+
+@pytest.mark.parametrize("cls", [scenes.Padding, scenes.Stride])
+def test_grids_fill_the_safe_area_without_touching(cls):
+    from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
+
+    s = cls()
+    s.setup()
+    grid, kern, out = built_grids(s)
+    labels = [s.get_size_label(grid, s.n, s.p), s.get_output_label(out, 5)]
+    everything = [grid, kern, out.everything(), *labels]
+    for m in everything:
+        assert m.get_left()[0] >= SAFE_LEFT - 1e-6 and m.get_right()[0] <= SAFE_RIGHT + 1e-6
+        assert m.get_bottom()[1] >= CONTENT_BOTTOM - 1e-6 and m.get_top()[1] <= CONTENT_TOP + 1e-6
+    assert grid.get_right()[0] + 0.3 < kern.get_left()[0] < kern.get_right()[0] < out.get_left()[0] - 0.3
+    # the main objects use the frame: the input spans most of the content height
+    assert grid.height >= 0.9 * (CONTENT_TOP - CONTENT_BOTTOM - 0.5)
+
+
+@pytest.mark.parametrize("cls", [scenes.Padding, scenes.Stride])
+def test_grid_numbers_one_size_padded_readable_and_contrasted(cls):
+    from cnnanim.draw import colors, grids
+
+    s = cls()
+    s.setup()
+    grid, kern, out = built_grids(s)
+    for g in (grid, kern.grid, out):
+        nums = list(g.numbers)
+        assert nums, "numbers are shown"
+        heights = [n.height for n in nums]
+        assert max(heights) <= 1.05 * min(heights), "one size for every number (glyphs' overshoot)"
+        assert min(heights) >= grids.MIN_DIGIT or g.decimals == 1
+        assert min(heights) >= 0.15, "digits at least ~20 px tall at 1080p"
+        assert max(n.width for n in nums) <= grids.ROOM * g.cell + 1e-6, "room on both sides"
+        for cell in list(g.inner) + list(g.padding):
+            sq, num = cell[0], cell[-1]
+            assert colors.contrast_ratio(num.get_fill_color().to_hex(), sq.get_fill_color().to_hex()) >= 4.5

@@ -72,6 +72,25 @@ def covering_starts(starts: list[int], k: int, cell: int) -> list[int]:
     return [a for a in starts if a <= cell < a + k]
 
 
+def windows_over(starts: list[int], k: int, row: int, col: int) -> list[tuple[int, int]]:
+    """Output positions (i, j) whose K x K window covers padded cell (``row``, ``col``)."""
+    return [(i, j) for i, a in enumerate(starts) if a <= row < a + k
+            for j, b in enumerate(starts) if b <= col < b + k]
+
+
+def size_formula(check: maths.ConvCheck) -> str:
+    """The output-size formula as the scenes write it: ``(7 - 3 + 2×0) / 2 + 1 = 3``,
+    ``(8 - 3 + 2×0) / 2 + 1 = 7/2 = 3.5`` or ``(7 - 3 + 2×0) / 3 + 1 = 7/3 ≈ 2.33`` (the
+    fraction exact, its decimal marked rounded where it is)."""
+    lhs = f"({check.n} - {check.k} + 2\u00d7{check.p}) / {check.s} + 1"
+    e = check.exact
+    if e.denominator == 1:
+        return f"{lhs} = {e.numerator}"
+    exact = (e * 100).denominator == 1
+    decimal = f"= {float(e):g}" if exact else f"\u2248 {float(e):.2f}"
+    return f"{lhs} = {e.numerator}/{e.denominator} {decimal}"
+
+
 def leftover_cells(m: int, leftover: int) -> list[tuple[int, int]]:
     """Cells of the padded M x M input in the last ``leftover`` rows or columns (never reached)."""
     last = range(m - leftover, m)

@@ -12,7 +12,7 @@ Settings (class attributes, also command-line options): ``input_size`` (N), ``ke
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from manim import (
@@ -27,20 +27,21 @@ from manim import (
     FadeOut,
     Line,
     Rectangle,
-    ReplacementTransform,
+    Square,
     Succession,
-    Transform,
+    SurroundingRectangle,
     VGroup,
     Write,
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.grids import CellGrid, grid_cell
+from cnnanim.draw.grids import PAD_FILL, CellGrid
+from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import FeatureMap
+from cnnanim.draw.text import NumberText
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.hyperparameters import (
     ConvExample,
-    covering_starts,
     coverage,
     example_data,
     get_crop,
@@ -48,30 +49,30 @@ from cnnanim.explain.hyperparameters import (
     leftover_cells,
     plural,
     seed_data,
+    size_formula,
+    windows_over,
 )
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import Beat
 
 #: Colours of this chapter.
-LEFTOVER = "#d62728"      # cells the kernel never reaches in an invalid combination
+LEFTOVER = "#d62728"      # cells the kernel never reaches in an invalid combination (5.4:1 on white)
 WINDOW = colors.HIGHLIGHT
+CORNER = "#1f5fd6"        # the input value whose windows the padding scene counts (seen on red)
 
-#: The chapter's margins: the input grid starts at GRID_LEFT, the output grid and the formula
-#: end at GRID_RIGHT (inside the frame's safe area).
-GRID_LEFT, GRID_RIGHT = -6.5, 6.5
-#: Top of the grids, and the line for formulas under them.
-GRID_TOP = 2.6
-FORMULA_Y = -2.17
-#: Room (scene units) for the side of the padded input grid, of the output grid, and of the
-#: padded input or the kernel in the failure story.
-INPUT_ROOM, OUTPUT_ROOM, FAILURE_ROOM = 4.95, 4.2, 4.0
-#: Centre of the kernel (and its tag), between the input and the output.
-KERNEL_AT = np.array([0.2, 1.0, 0])
-#: Sizes of grid labels and formulas; the widest formula.
-LABEL_SIZE, FORMULA_SIZE, FORMULA_WIDTH = 20, 24, 8.6
-#: The seed scene: its maps' height, and their centres at (-+SEED_X, SEED_Y).
-SEED_MAP_HEIGHT, SEED_X, SEED_Y = 3.6, 3.4, 0.3
-SEED_LABEL_SIZE = 22
+#: Sizes of grid labels and formulas.
+LABEL_SIZE, FORMULA_SIZE = 22, 26
+#: Room above a grid for its label, and below the grids for one formula line (scene units).
+LABEL_ROOM, FORMULA_ROOM = 0.5, 0.6
+#: Centre y of the lowest formula line.
+FORMULA_Y = CONTENT_BOTTOM + 0.22
+#: Gap between the input, kernel and output columns; the largest cell side.
+GAP, LARGEST = 0.5, 0.95
+#: Room above the failure story's input for its column numbers; above a kernel for its tag.
+INDEX_ROOM, KERNEL_TAG_ROOM = 0.35, 0.8
+#: The seed scene: its maps' height (the padded input's, with its ring of padding).
+SEED_MAP_HEIGHT = CONTENT_TOP - CONTENT_BOTTOM - LABEL_ROOM - FORMULA_ROOM - 0.1
+SEED_LABEL_SIZE = 24
 
 #: Words of every scene of the chapter: the sizes of grids and the size formula.
 SIZE_WORDS = {
@@ -82,9 +83,55 @@ SIZE_WORDS = {
 }
 
 
+class Layout(NamedTuple):
+    """A scene's three columns in the safe area: the (padded) ``m`` x ``m`` input at the left,
+    outputs up to ``out`` x ``out`` at the right, the kernel (up to ``k`` x ``k``) between them;
+    ``top`` is the y of the input's top edge (its label above it), ``bottom`` the lowest y of
+    the kernel and output (formulas below it), the rest are cell sides."""
+
+    m: int
+    k: int
+    out: int
+    top: float
+    bottom: float
+    input: float
+    kernel: float
+    output: float
+
+    @property
+    def input_right(self) -> float:
+        """x of the input column's right edge."""
+        return SAFE_LEFT + self.m * self.input
+
+    @property
+    def kernel_center(self) -> np.ndarray:
+        """Centre of the largest kernel's grid: midway between the columns, level with the
+        input, its two-line tag below the content top and its grid above ``bottom``."""
+        left = self.input_right + GAP
+        right = SAFE_RIGHT - self.out * self.output - (GAP if self.out else 0.0)
+        half = self.k * self.kernel / 2
+        y = min(max(self.top - self.m * self.input / 2, self.bottom + half),
+                CONTENT_TOP - KERNEL_TAG_ROOM - half)
+        return np.array([(left + right) / 2, y, 0.0])
+
+
+def layout(m: int, k: int, out: int = 0, formula_lines: int = 0, top_extra: float = 0.0) -> Layout:
+    """The largest cells for an ``m`` x ``m`` input, a ``k`` x ``k`` kernel and outputs up to
+    ``out`` x ``out`` side by side in the safe area, each grid under its label (and the input
+    ``top_extra`` lower), with ``formula_lines`` lines of formula under the kernel and output."""
+    height = CONTENT_TOP - CONTENT_BOTTOM - LABEL_ROOM
+    c_in = min(LARGEST, (height - top_extra) / m)
+    room = SAFE_RIGHT - SAFE_LEFT - m * c_in - 2 * GAP
+    below = height - formula_lines * FORMULA_ROOM
+    c_out = min(LARGEST, room / (k + out), below / out) if out else 0.0
+    c_k = min(LARGEST, (room - out * c_out) / k, (below + LABEL_ROOM - KERNEL_TAG_ROOM) / k)
+    return Layout(m, k, out, CONTENT_TOP - LABEL_ROOM - top_extra,
+                  CONTENT_BOTTOM + formula_lines * FORMULA_ROOM, c_in, c_k, c_out)
+
+
 # ------------------------------------------------------------------------------------------
 class HyperScene(CnnScene):
-    """Shared settings and verbs of the hyper-parameter scenes (not a scene by itself)."""
+    """Shared settings, builders and verbs of the hyper-parameter scenes (not a scene by itself)."""
 
     chapter = "hyperparameters"
     default_layer = "conv_1_1"
@@ -123,8 +170,11 @@ class HyperScene(CnnScene):
     WORDS = {
         **SIZE_WORDS,
         "kernel": {"en": "kernel {k}×{k}", "zh": "{k}×{k} 卷积核"},
-        "kernel_illustrative": {"en": "kernel {k}×{k} (illustrative)", "zh": "{k}×{k} 卷积核（示意）"},
+        "note_illustrative": {"en": "(illustrative)", "zh": "（示意）"},
+        "note_real": {"en": "(the network's)", "zh": "（网络自己的）"},
         "title_invalid": {"en": "An invalid combination", "zh": "无效的组合"},
+        "formula_general": {"en": "output size = (input - kernel + 2×padding) / stride + 1",
+                            "zh": "输出尺寸 = (输入 - 卷积核 + 2×填充) / 步长 + 1"},
         # where the crop comes from (narration)
         "source_red": {"en": "the photo's red channel", "zh": "红色通道"},
         "source_green": {"en": "the photo's green channel", "zh": "绿色通道"},
@@ -194,49 +244,44 @@ class HyperScene(CnnScene):
             return items[0]
         return self.words("list_and", items=self.words("list_sep").join(items[:-1]), last=items[-1])
 
-    # -- builders (no playing) ----------------------------------------------------------------
-    def input_cell(self) -> float:
-        """Cell side of the padded input grid."""
-        return grid_cell(self.n + 2 * self.p, room=INPUT_ROOM, largest=0.6)
+    def plural_words(self, n: int, word: str) -> str:
+        """``1 window position`` / ``4 window positions`` in English, the bare number in Chinese."""
+        return str(n) if self.lang == "zh" else plural(n, word)
 
-    def get_input_grid(self, ex: ConvExample, cell: float, pad: int | None = None) -> CellGrid:
-        """The crop (and ``pad`` rings of padding, default the example's) at the top-left."""
-        g = CellGrid(ex.crop, ex.p if pad is None else pad, cell, scale=self.input_scale,
-                     vmax=None)
-        return self.place_input(g)
-
-    def place_input(self, grid: CellGrid) -> CellGrid:
-        """``grid`` with its top-left corner at the chapter's left margin and grid top."""
-        return grid.move_to(np.array([GRID_LEFT + grid.width / 2, GRID_TOP - grid.height / 2, 0]))
+    # -- builders (no playing); they place on ``self.lay`` (see :func:`layout`) ---------------
+    def get_input_grid(self, ex: ConvExample, pad: int | None = None) -> CellGrid:
+        """The crop (and ``pad`` rings of padding, default the example's), its top-left corner
+        at the safe area's left edge and the grids' top."""
+        g = CellGrid(ex.crop, ex.p if pad is None else pad, self.lay.input, scale=self.input_scale)
+        return g.move_to(np.array([SAFE_LEFT + g.width / 2, self.lay.top - g.height / 2, 0]))
 
     def get_unpadded_grid(self, grid: CellGrid, ex: ConvExample) -> CellGrid:
         """The crop of ``ex`` (no padding) over the inner cells of the padded ``grid``."""
-        return self.get_input_grid(ex, grid.cell).move_to(grid.inner)
+        return self.get_input_grid(ex, pad=0).move_to(grid.inner)
 
     def get_output_grid(self, ex: ConvExample, vmax: float | None = None) -> CellGrid:
-        """The output as an outline at the right; cells appear as the window reaches them."""
-        cell = grid_cell(ex.output.shape[0], room=OUTPUT_ROOM)
-        g = CellGrid(ex.output, 0, cell, scale="activation", vmax=vmax, blank=True)
-        return self.place_output(g)
+        """The output as an outline at the top-right; cells appear as the window reaches them."""
+        g = CellGrid(ex.output, 0, self.lay.output, scale="activation", vmax=vmax, blank=True)
+        return g.move_to(np.array([SAFE_RIGHT - g.width / 2, self.lay.top - g.height / 2, 0]))
 
-    def place_output(self, grid: CellGrid) -> CellGrid:
-        """``grid`` with its top-right corner at the chapter's right margin and grid top."""
-        return grid.move_to(np.array([GRID_RIGHT - grid.width / 2, GRID_TOP - grid.height / 2, 0]))
-
-    def get_kernel(self, ex: ConvExample, vmax: float) -> VGroup:
-        """The kernel's cells (``.grid``) under its tag, between the input and the output."""
-        g = CellGrid(ex.kernel, 0, min(0.55, 2.8 / ex.k), scale="weight", vmax=vmax, decimals=2)
-        tag = self.get_words("kernel" if ex.real else "kernel_illustrative", LABEL_SIZE, k=ex.k)
+    def get_kernel(self, ex: ConvExample, vmax: float, note: bool = False) -> VGroup:
+        """The kernel's cells (``.grid``) at the kernel's place, under its tag (on two lines,
+        with "(illustrative)" or, given ``note``, "(the network's)")."""
+        g = CellGrid(ex.kernel, 0, self.lay.kernel, scale="weight", vmax=vmax)
+        tag = self.get_words("kernel", LABEL_SIZE, k=ex.k)
+        if note or not ex.real:
+            key = "note_real" if ex.real else "note_illustrative"
+            tag = VGroup(tag, self.get_words(key, LABEL_SIZE)).arrange(DOWN, buff=0.08)
         grp = VGroup(g, tag.next_to(g, UP, buff=0.15))
-        grp.move_to(KERNEL_AT)
+        grp.shift(self.lay.kernel_center - g.get_center())
         grp.grid = g
         return grp
 
-    def get_grid_label(self, grid: CellGrid, key: str, **values):
+    def get_grid_label(self, grid, key: str, **values):
         """Words ``key`` just above ``grid``."""
         return self.get_words(key, LABEL_SIZE, **values).next_to(grid, UP, buff=0.15)
 
-    def get_size_label(self, grid: CellGrid, n: int, p: int = 0):
+    def get_size_label(self, grid, n: int, p: int = 0):
         """``input N×N`` (``+ padding P``) above an input grid."""
         return self.get_grid_label(grid, "input_padded" if p else "input", n=n, p=p)
 
@@ -244,18 +289,24 @@ class HyperScene(CnnScene):
         """``output M×M`` above an output grid."""
         return self.get_grid_label(grid, "output", m=m)
 
-    def get_formula(self, ex: ConvExample, color: str = colors.INK):
-        """``output size = (N - K + 2×P) / S + 1 = ...`` under the output, at the right margin."""
-        t = self.get_words("formula", FORMULA_SIZE, color, formula=ex.check.formula)
-        if t.width > FORMULA_WIDTH:
-            t.scale_to_fit_width(FORMULA_WIDTH)
-        return t.move_to(np.array([GRID_RIGHT - t.width / 2, FORMULA_Y, 0]))
+    def get_formula(self, ex: ConvExample, color: str = colors.INK, line: int = 0):
+        """``output size = (N - K + 2×P) / S + 1 = ...`` on formula line ``line`` (0: the
+        lowest) at the bottom right, never reaching the input column."""
+        return self.place_formula(self.get_words("formula", FORMULA_SIZE, color,
+                                                 formula=size_formula(ex.check)), line)
 
-    def get_windows_over(self, grid: CellGrid, ex: ConvExample, row: int, col: int) -> VGroup:
-        """Every window position whose cells include padded cell (row, col)."""
-        return VGroup(*[grid.box(r, c, ex.k, ex.k, stroke_width=3)
-                        for r in covering_starts(ex.starts, ex.k, row)
-                        for c in covering_starts(ex.starts, ex.k, col)])
+    def place_formula(self, t, line: int = 0):
+        """``t`` right-aligned at the safe area's right edge on formula line ``line``."""
+        widest = SAFE_RIGHT - self.lay.input_right - GAP
+        if t.width > widest:
+            t.scale_to_fit_width(widest)
+        return t.move_to(np.array([SAFE_RIGHT - t.width / 2,
+                                   FORMULA_Y + FORMULA_ROOM * line, 0]))
+
+    def get_formula_marker(self, formulas) -> Rectangle:
+        """A light highlight behind ``formulas`` (the text keeps its contrast)."""
+        return SurroundingRectangle(formulas, buff=0.1, stroke_width=0, fill_color=WINDOW,
+                                    fill_opacity=0.22)
 
     def get_leftover_mark(self, grid: CellGrid, row: int, col: int) -> VGroup:
         """A cell the kernel never reaches: washed out, red outline, red cross."""
@@ -266,7 +317,20 @@ class HyperScene(CnnScene):
                        Line(c + (LEFT + DOWN) * d, c + (RIGHT + UP) * d)).set_stroke(LEFTOVER, 3)
         return VGroup(box, cross)
 
+    def get_column_numbers(self, grid: CellGrid) -> VGroup:
+        """The column numbers 0, 1, ... above ``grid`` (padded columns, counted from 0)."""
+        nums = VGroup()
+        for c in range(grid.cols):
+            top = grid.by_pos[(0, c)][0].get_top()
+            nums.add(NumberText(str(c), 17).move_to(top + UP * INDEX_ROOM / 2))
+        return nums
+
     # -- verbs --------------------------------------------------------------------------------
+    @staticmethod
+    def swap(old, new) -> list:
+        """Cross-fade ``old`` into ``new`` (texts or grids of different content never morph)."""
+        return [FadeOut(old), FadeIn(new)]
+
     def sweep(self, grid: CellGrid, out: CellGrid, ex: ConvExample, run_time: float,
               window: Rectangle | None = None, out_box: Rectangle | None = None):
         """Slide the window over ``grid`` position by position and reveal ``out`` in step.
@@ -292,30 +356,59 @@ class HyperScene(CnnScene):
             self.play(Succession(*steps), run_time=first if i == 0 else rest)
         return window, out_box
 
-    def slide_off_the_edge(self, grid: CellGrid, ex: ConvExample, b: Beat) -> None:
-        """The window along the top row, leaving a trail; then, in red, the jump off the edge."""
+    def get_cell_mark(self, grid: CellGrid, row: int, col: int) -> Square:
+        """A blue square just inside cell (``row``, ``col``), clear of the windows' outlines."""
+        return Square(grid.cell * 0.88, stroke_color=CORNER, stroke_width=5).move_to(
+            grid.by_pos[(row, col)][0])
+
+    def show_windows_over(self, grid: CellGrid, out: CellGrid, ex: ConvExample, row: int,
+                          col: int, on_top, run_time: float) -> VGroup:
+        """The window at each position covering padded cell (``row``, ``col``) in turn, each
+        leaving a thin outline and marking the output number it makes, ``on_top`` kept above
+        them; returns the marks."""
+        windows, cells = VGroup(), VGroup()
+        places = windows_over(ex.starts, ex.k, row, col)
+        for i, j in places:
+            win = grid.box(ex.starts[i], ex.starts[j], ex.k, ex.k, stroke_width=6)
+            cell = out.box(i, j, stroke_width=5)
+            self.add(win, cell)
+            self.bring_to_front(on_top)  # the marked cell stays visible over the windows
+            self.play(Create(win), Create(cell), *[w.animate.set_stroke(width=2.5) for w in windows],
+                      run_time=run_time / len(places))
+            windows.add(win)
+            cells.add(cell)
+        return VGroup(windows, cells)
+
+    def slide_off_the_edge(self, grid: CellGrid, ex: ConvExample, b: Beat) -> VGroup:
+        """The window along the top row, leaving a trail and boxing each column number it lands
+        on (``self.column_numbers``); then, in red, the jump off the edge. Returns the ghost."""
         boxes = VGroup(*[grid.box(0, a, ex.k, ex.k, stroke_width=4) for a in ex.starts])
+        nums = self.column_numbers
+        landed = VGroup(*[SurroundingRectangle(nums[a], color=WINDOW, buff=0.05, stroke_width=3)
+                          for a in ex.starts])
         window = grid.box(0, 0, ex.k, ex.k)
-        self.play(Create(window), run_time=b.part(0.1))
+        self.play(FadeIn(nums), Create(window), Create(landed[0]), run_time=b.part(0.1))
         trail = boxes.copy().set_stroke(WINDOW, 2, opacity=0.7)
         self.add(trail[0])
-        for bx, tr in zip(boxes[1:], trail[1:]):
-            self.play(window.animate.move_to(bx), run_time=b.part(0.5 / max(1, len(boxes) - 1)))
+        for bx, tr, mark in zip(boxes[1:], trail[1:], landed[1:]):
+            self.play(window.animate.move_to(bx), Create(mark),
+                      run_time=b.part(0.5 / max(1, len(boxes) - 1)))
             self.add(tr)
         ghost = grid.box(0, ex.starts[-1] + ex.s, ex.k, ex.k, color=LEFTOVER)
         ghost.set_stroke(opacity=0.8)
         self.play(Create(ghost), run_time=b.part(0.15))
-        self.play(FadeOut(ghost), run_time=b.part(0.1))
+        return ghost
 
     def show_invalid(self, ex: ConvExample) -> None:
         """The failure story of an invalid combination."""
         ch = ex.check
         m = ex.padded_size
+        self.lay = layout(max(m, ex.k), ex.k, formula_lines=1, top_extra=INDEX_ROOM)
         title = self.get_title(self.words("title_invalid"))
-        cell = grid_cell(m, max(ex.k, m), room=FAILURE_ROOM)
-        grid = self.input_grid = self.get_input_grid(ex, cell)
-        lab = self.get_size_label(grid, ex.n, ex.p)
-        kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel)).shift(RIGHT * 1.0)
+        grid = self.input_grid = self.get_input_grid(ex)
+        self.column_numbers = self.get_column_numbers(grid)
+        lab = self.get_size_label(self.column_numbers, ex.n, ex.p)
+        kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         values = dict(n=ex.n, k=ex.k, p=ex.p, s=ex.s, m=m)
         with self.beat("fail_setup", **values) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.5))
@@ -326,12 +419,12 @@ class HyperScene(CnnScene):
             return
         with self.beat("fail_slide", starts=self.words("list_sep").join(map(str, ex.starts)),
                        s=ex.s) as b:
-            self.slide_off_the_edge(grid, ex, b)
+            ghost = self.slide_off_the_edge(grid, ex, b)
         self.leftover_cells = leftover_cells(m, ch.leftover)
         marks = VGroup(*[self.get_leftover_mark(grid, r, c) for r, c in self.leftover_cells])
         left = plural(ch.leftover, "column") + " and " + plural(ch.leftover, "row")
         with self.beat("fail_leftover", left=left, count=ch.leftover) as b:
-            self.play(FadeIn(marks, lag_ratio=0.02), run_time=b.part(0.4))
+            self.play(FadeOut(ghost), FadeIn(marks, lag_ratio=0.02), run_time=b.part(0.4))
         fraction = f"{ch.exact.numerator}/{ch.exact.denominator}"
         with self.beat("fail_fraction", fraction=fraction) as b:
             self.play(Write(self.get_formula(ex, LEFTOVER)), run_time=b.part(0.4))
@@ -360,14 +453,19 @@ class Padding(HyperScene):
             "zh": "卷积核在填充后的输入上滑动，每个位置算出一个输出数。输出是 {out}×{out}，{same}。",
         },
         "border": {
-            "en": "Look at the corner value: with padding it falls under {c1} window positions, "
-                  "without padding under only {c0}. Padding gives the border a bigger say in the output.",
-            "zh": "看左上角的数：有填充时它落在 {c1} 个窗口位置里，没有填充时只有 {c0} 个。填充让边缘的信息在输出里占更多分量。",
+            "en": "Look at the top-left input value: with padding it falls under {c1_windows}, "
+                  "so it takes part in {c1_outputs}.",
+            "zh": "看输入左上角的数：有填充时，它落在 {c1} 个窗口位置里，参与 {c1} 个输出数的计算。",
         },
         "nopad": {
             "en": "Take the padding away and the same kernel fits only {out0} times per row: the "
                   "output shrinks to {out0} by {out0}.",
             "zh": "去掉填充，同一个卷积核每行只能放 {out0} 次，输出缩小到 {out0}×{out0}。",
+        },
+        "corner0": {
+            "en": "Without padding the top-left value falls under only {c0_windows}. Padding "
+                  "gives the border a bigger say in the output.",
+            "zh": "没有填充时，左上角的数只落在 {c0} 个窗口位置里。填充让边缘的信息在输出里占更多分量。",
         },
     }
     WORDS = {**HyperScene.WORDS, "title": {"en": "Padding", "zh": "填充"},
@@ -405,39 +503,46 @@ class Padding(HyperScene):
         if not ex.check.valid:
             self.show_invalid(ex)
             return
+        self.lay = layout(ex.padded_size, ex.k, ex.check.output_size)
         title = self.get_title(self.words("title"))
-        grid = self.input_grid = self.get_input_grid(ex, self.input_cell())
+        grid = self.input_grid = self.get_input_grid(ex)
         lab = self.get_size_label(grid, self.n)
         kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name(), layer=self.layer,
                        neuron=self.neuron) as b:
             self.play(Write(title), FadeIn(grid.inner), FadeIn(lab), run_time=b.part(0.35))
             self.play(FadeIn(kern), run_time=b.part(0.25))
+        padded_lab = self.get_size_label(grid, self.n, self.p)
         with self.beat("pad", p=self.p, rings=plural(self.p, "ring"), m=ex.padded_size) as b:
-            self.play(FadeIn(grid.padding, lag_ratio=0.02),
-                      Transform(lab, self.get_size_label(grid, self.n, self.p)), run_time=b.part(0.5))
+            self.play(FadeIn(grid.padding, lag_ratio=0.02), *self.swap(lab, padded_lab),
+                      run_time=b.part(0.5))
         out_n = ex.check.output_size
         out = self.get_output_grid(ex, d["vmax"])
         out_lab = self.get_output_label(out, out_n)
         with self.beat("slide", out=out_n, same=self.size_change_words(out_n)) as b:
             self.play(FadeIn(out), FadeIn(out_lab), run_time=b.part(0.1))
             window, out_box = self.sweep(grid, out, ex, b.part(0.8))
-        corner = grid.box(self.p, self.p, color=LEFTOVER, stroke_width=6)
-        with self.beat("border", c1=d["c1"], c0=d["c0"]) as b:
-            self.play(FadeOut(window), FadeOut(out_box), Create(corner), run_time=b.part(0.2))
-            windows = self.get_windows_over(grid, ex, self.p, self.p)
-            self.play(FadeIn(windows, lag_ratio=0.3), run_time=b.part(0.4))
-            self.play(FadeOut(windows), run_time=b.part(0.1))
+        corner = self.get_cell_mark(grid, self.p, self.p)
+        with self.beat("border", c1=d["c1"], c1_windows=plural(d["c1"], "window position"),
+                       c1_outputs=plural(d["c1"], "output number")) as b:
+            self.play(FadeOut(window), FadeOut(out_box), Create(corner), run_time=b.part(0.15))
+            marks = self.show_windows_over(grid, out, ex, self.p, self.p, corner, b.part(0.6))
         if not ex0.check.valid:
             return
         grid0 = self.get_unpadded_grid(grid, ex0)
+        lab0 = self.get_size_label(grid0, self.n)
         out0 = self.get_output_grid(ex0, d["vmax"])
         out0_lab = self.get_output_label(out0, ex0.check.output_size)
         with self.beat("nopad", out0=ex0.check.output_size) as b:
-            self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(out.everything()), FadeOut(out_lab),
-                      Transform(lab, self.get_size_label(grid0, self.n)), run_time=b.part(0.15))
+            self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(marks),
+                      FadeOut(out.everything()), FadeOut(out_lab), *self.swap(padded_lab, lab0),
+                      run_time=b.part(0.15))
             self.play(FadeIn(out0), FadeIn(out0_lab), run_time=b.part(0.05))
-            self.sweep(grid0, out0, ex0, b.part(0.65))
+            window, out_box = self.sweep(grid0, out0, ex0, b.part(0.65))
+        corner0 = self.get_cell_mark(grid0, 0, 0)
+        with self.beat("corner0", c0=d["c0"], c0_windows=plural(d["c0"], "window position")) as b:
+            self.play(FadeOut(window), FadeOut(out_box), Create(corner0), run_time=b.part(0.15))
+            self.show_windows_over(grid0, out0, ex0, 0, 0, corner0, b.part(0.3))
 
 
 class KernelSize(HyperScene):
@@ -452,8 +557,24 @@ class KernelSize(HyperScene):
             "zh": "还是{source}中这块 {n}×{n} 的区域，这次换用大小为 {sizes} 的卷积核。",
         },
         "honest": {
-            "en": "Only the {r} by {r} kernel is the network's own. {derived}",
-            "zh": "只有 {r}×{r} 的卷积核是网络真正学到的。{derived}",
+            "en": "Only the {r} by {r} kernel is the network's own.",
+            "zh": "只有 {r}×{r} 的卷积核是网络真正学到的。",
+        },
+        # how an example kernel comes from the real one (see explain.hyperparameters.kernel_origin)
+        "derived_corner": {
+            "en": "The {k} by {k} kernel is only for illustration: it is the top-left corner of "
+                  "the real one.",
+            "zh": "{k}×{k} 的卷积核只是示意：取真实卷积核左上角的一块。",
+        },
+        "derived_middle": {
+            "en": "The {k} by {k} kernel is only for illustration: it is cut from the middle of "
+                  "the real one.",
+            "zh": "{k}×{k} 的卷积核只是示意：从真实卷积核中间截取。",
+        },
+        "derived_zeros": {
+            "en": "The {k} by {k} kernel is only for illustration: it is the real one with zeros "
+                  "added around it.",
+            "zh": "{k}×{k} 的卷积核只是示意：在真实卷积核四周补 0。",
         },
         "size": {
             "en": "A {k} by {k} kernel looks at {kk} input cells at once and fits {out} times "
@@ -467,16 +588,7 @@ class KernelSize(HyperScene):
         },
     }
     WORDS = {**HyperScene.WORDS, "title": {"en": "Kernel size", "zh": "卷积核大小"},
-        # how the example kernels come from the real one (narration)
-        "derived": {"en": "For illustration, {parts}.", "zh": "{parts}。"},
-        "derived_sep": {"en": "; ", "zh": "；"},
-        "derived_middle": {"en": "the {k} by {k} one is cut from its middle",
-                           "zh": "{k}×{k} 的是从它中间截取的，仅作示意"},
-        "derived_corner": {"en": "the {k} by {k} one is its top-left corner",
-                           "zh": "{k}×{k} 的是它左上角的一块，仅作示意"},
-        "derived_zeros": {"en": "the {k} by {k} one is it with zeros added around",
-                          "zh": "{k}×{k} 的是在它周围补 0 得到的，仅作示意"},
-    }
+             "arrow": {"en": "→", "zh": "→"}}
 
     def kernel_sizes(self) -> list[int]:
         return [2, 3, 5] if self.kernel is None else sorted({3, int(self.kernel)})
@@ -498,12 +610,61 @@ class KernelSize(HyperScene):
         real = [e for e in examples if e.real]
         return real[0] if real else self.example(k=self.real_kernel_size())
 
-    def derived_text(self, sizes: list[int]) -> str:
-        """How the kernels of ``sizes`` that are not the network's own come from it."""
-        r = self.real_kernel_size()
-        parts = [self.words(f"derived_{kernel_origin(k, r)}", k=k) for k in sizes if k != r]
-        return self.words("derived", parts=self.words("derived_sep").join(parts)) if parts else ""
+    def derived_key(self, k: int) -> str:
+        """The narration beat saying how the K x K example kernel comes from the real one."""
+        return "derived_" + kernel_origin(k, self.real_kernel_size())
 
+    # -- builders -------------------------------------------------------------------------------
+    def place_kernel_row(self, examples: list[ConvExample], vmax: float) -> dict[int, VGroup]:
+        """Every kernel (under its two-line tag) in a row right of the input, smallest first,
+        bottom-aligned with the largest kernel's place: size -> kernel."""
+        kernels = [self.get_kernel(e, vmax, note=True) for e in sorted(examples, key=lambda e: e.k)]
+        left = self.lay.input_right + GAP
+        gap = min(0.8, (SAFE_RIGHT - left - sum(k.grid.width for k in kernels)) / max(1, len(kernels) - 1))
+        bottom = self.lay.kernel_center[1] - self.lay.k * self.lay.kernel / 2
+        row = VGroup(*kernels)
+        for k in kernels:
+            k.shift(UP * (bottom - k.grid.get_bottom()[1]))
+        x = 0.0
+        for k in kernels:
+            k.shift(RIGHT * (x - k.grid.get_left()[0]))
+            x = k.grid.get_right()[0] + gap
+        row.shift(RIGHT * ((left + SAFE_RIGHT) / 2 - (kernels[0].grid.get_left()[0]
+                                                      + kernels[-1].grid.get_right()[0]) / 2))
+        return {e.k: k for e, k in zip(sorted(examples, key=lambda e: e.k), kernels)}
+
+    def get_origin_box(self, row: dict[int, VGroup], k: int) -> Rectangle:
+        """Where the K x K kernel's numbers sit in the real one (a block cut from it), or where
+        the real one sits in it (zeros added around)."""
+        r = self.real_kernel_size()
+        if k < r:
+            a = (r - k) // 2
+            return row[r].grid.box(a, a, k, k, stroke_width=5)
+        a = (k - r) // 2
+        return row[k].grid.box(a, a, r, r, stroke_width=5)
+
+    def get_summary_row(self, examples: list[ConvExample], vmax: float) -> VGroup:
+        """Every output at one cell size (colours only) under ``kernel K×K`` / ``output M×M``,
+        bottom-aligned in a row right of the input."""
+        left = self.lay.input_right + GAP
+        cells = sum(e.check.output_size for e in examples)
+        cell = min(self.lay.output, (SAFE_RIGHT - left - GAP * (len(examples) - 1)) / cells)
+        row = VGroup()
+        for e in examples:
+            g = CellGrid(e.output, 0, cell, scale="activation", vmax=vmax, decimals=None,
+                         numbers=False)
+            tag = VGroup(self.get_words("kernel", LABEL_SIZE, k=e.k),
+                         self.get_words("output", LABEL_SIZE, m=e.check.output_size))
+            row.add(VGroup(g, tag.arrange(DOWN, buff=0.08).next_to(g, UP, buff=0.15)))
+        row.arrange(RIGHT, buff=GAP, aligned_edge=DOWN)
+        bottom = self.lay.top - self.lay.m * self.lay.input  # level with the input's bottom
+        return row.move_to(np.array([(left + SAFE_RIGHT) / 2, bottom + row.height / 2, 0]))
+
+    def get_nested_windows(self, grid: CellGrid, sizes: list[int]) -> VGroup:
+        """Windows of every size at the input's top-left corner (how much each sees at once)."""
+        return VGroup(*[grid.box(0, 0, k, k, stroke_width=4) for k in sizes])
+
+    # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.get_kernel_size_data()
         exs = d["examples"]
@@ -511,30 +672,50 @@ class KernelSize(HyperScene):
         if bad is not None:
             self.show_invalid(bad)
             return
+        r = self.real_kernel_size()
+        real = self.get_real_example(exs)
+        every = sorted({e.k: e for e in exs + [real]}.values(), key=lambda e: e.k)
+        self.lay = layout(self.n + 2 * self.p, max(e.k for e in every),
+                          max(e.check.output_size for e in exs), formula_lines=1)
         title = self.get_title(self.words("title"))
-        grid = self.input_grid = self.get_input_grid(exs[0], self.input_cell())
+        grid = self.input_grid = self.get_input_grid(exs[0])
         lab = self.get_size_label(grid, self.n, self.p)
         sizes = self.kernel_sizes()
         with self.beat("input", n=self.n, source=self.source_name(),
                        sizes=self.list_words(sizes)) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), run_time=b.part(0.4))
-        kern = self.get_kernel(self.get_real_example(exs), d["kernel_vmax"])
-        with self.beat("honest", r=self.real_kernel_size(), derived=self.derived_text(sizes)) as b:
-            self.play(FadeIn(kern), run_time=b.part(0.3))
-        shown = VGroup()
-        for ex in exs:
-            new_kern = self.get_kernel(ex, d["kernel_vmax"])
+        row = self.place_kernel_row(every, d["kernel_vmax"])
+        with self.beat("honest", r=r) as b:
+            self.play(FadeIn(row[r]), run_time=b.part(0.3))
+        hint = VGroup()  # where the last derived kernel comes from, until the next beat
+        for e in every:
+            if e.k == r:
+                continue
+            with self.beat(self.derived_key(e.k), k=e.k) as b:
+                self.play(FadeOut(hint), FadeIn(row[e.k]), run_time=b.part(0.3))
+                hint = self.get_origin_box(row, e.k)
+                self.play(Create(hint), run_time=b.part(0.3))
+        shown = VGroup(hint, *[row[e.k] for e in every if e.k not in sizes])
+        for i, ex in enumerate(exs):
+            kern = row[ex.k]
+            to_slot = self.lay.kernel_center - kern.grid.get_center()
             out = self.get_output_grid(ex, d["vmax"])
             out_lab = self.get_output_label(out, ex.check.output_size)
             formula = self.get_formula(ex)
             with self.beat("size", k=ex.k, kk=ex.k * ex.k, out=ex.check.output_size) as b:
-                self.play(FadeOut(shown), ReplacementTransform(kern, new_kern),
-                          FadeIn(out), FadeIn(out_lab), FadeIn(formula), run_time=b.part(0.15))
-                kern = new_kern
+                if i == 0:  # the row's other kernels go, this one moves to its place
+                    others = VGroup(*[row[e.k] for e in exs[1:]])
+                    self.play(FadeOut(shown), FadeOut(others), kern.animate.shift(to_slot),
+                              FadeIn(out), FadeIn(out_lab), FadeIn(formula), run_time=b.part(0.15))
+                else:
+                    self.play(FadeOut(shown), FadeIn(kern.shift(to_slot)), FadeIn(out),
+                              FadeIn(out_lab), FadeIn(formula), run_time=b.part(0.15))
                 window, out_box = self.sweep(grid, out, ex, b.part(0.7))
-                shown = VGroup(out.everything(), out_lab, formula, window, out_box)
+                shown = VGroup(kern, out.everything(), out_lab, formula, window, out_box)
+        summary = self.get_summary_row(exs, d["vmax"])
+        nested = self.get_nested_windows(grid, sizes)
         with self.beat("summary") as b:
-            self.wait(b.part(0.1))
+            self.play(FadeOut(shown), FadeIn(summary), FadeIn(nested), run_time=b.part(0.2))
 
 
 class Stride(HyperScene):
@@ -582,8 +763,9 @@ class Stride(HyperScene):
             if not ex.check.valid:
                 self.show_invalid(ex)
                 return
+        self.lay = layout(ex1.padded_size, self.k, ex1.check.output_size, formula_lines=2)
         title = self.get_title(self.words("title"))
-        grid = self.input_grid = self.get_input_grid(ex1, self.input_cell())
+        grid = self.input_grid = self.get_input_grid(ex1)
         lab = self.get_size_label(grid, self.n, self.p)
         kern = self.get_kernel(ex1, colors.symmetric_range(ex1.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name()) as b:
@@ -601,13 +783,16 @@ class Stride(HyperScene):
             lab_s = self.get_output_label(out_s, exs.check.output_size)
             fs = self.get_formula(exs)
             with self.beat("strideS", s=exs.s, out=exs.check.output_size) as b:
-                self.play(FadeOut(VGroup(out1.everything(), lab1, window, box)), FadeIn(out_s), FadeIn(lab_s),
-                          ReplacementTransform(f1, fs), run_time=b.part(0.15))
+                self.play(FadeOut(VGroup(out1.everything(), lab1, window, box)), FadeIn(out_s),
+                          FadeIn(lab_s), *self.swap(f1, fs), run_time=b.part(0.15))
                 self.sweep(grid, out_s, exs, b.part(0.75))
             formula = fs
-        with self.beat("formula", formula=exs.check.formula) as b:
-            self.play(formula.animate.set_color(WINDOW), run_time=b.part(0.2))
-            self.play(formula.animate.set_color(colors.INK), run_time=b.part(0.2))
+        general = self.place_formula(self.get_words("formula_general", LABEL_SIZE), line=1)
+        marker = self.get_formula_marker(VGroup(general, formula))
+        with self.beat("formula", formula=size_formula(exs.check)) as b:
+            self.add(marker)
+            self.bring_to_front(formula)
+            self.play(FadeIn(marker), FadeIn(general), run_time=b.part(0.2))
 
 
 class InvalidConv(HyperScene):
@@ -627,7 +812,8 @@ class InvalidConv(HyperScene):
     def construct(self) -> None:
         ex = self.example()
         if ex.check.valid:
-            with self.beat("valid", formula=ex.check.formula) as b:
+            self.lay = layout(ex.padded_size, ex.k, formula_lines=1)
+            with self.beat("valid", formula=size_formula(ex.check)) as b:
                 self.play(Write(self.get_formula(ex)), run_time=b.part(0.3))
             return
         self.show_invalid(ex)
@@ -657,7 +843,7 @@ class PaddingSeed(CnnScene):
         **SIZE_WORDS,
         "title": {"en": "A padded network: the seed model", "zh": "真实例子：种子模型"},
         "map": {"en": "conv_1_1 #{neuron}  {m}×{m}", "zh": "conv_1_1 第 {neuron} 个 {m}×{m}"},
-        "arrow": {"en": "{k}×{k}, padding {p}", "zh": "{k}×{k}, 填充 {p}"},
+        "arrow": {"en": "{k}×{k}, padding {p}", "zh": "{k}×{k}，填充 {p}"},
     }
 
     def setup(self) -> None:
@@ -672,38 +858,78 @@ class PaddingSeed(CnnScene):
         return seed_data(self.seed_trace, self.neuron)
 
     # -- builders -------------------------------------------------------------------------------
-    def get_seed_input(self, d: dict) -> tuple[FeatureMap, VGroup]:
-        """The grey input at the left, and its size above it."""
-        img = FeatureMap(d["image"], scale="input", height=SEED_MAP_HEIGHT)
-        img.move_to(LEFT * SEED_X + UP * SEED_Y)
-        return img, self.get_words("input", SEED_LABEL_SIZE, n=d["n"]).next_to(img, UP, buff=0.15)
+    def map_height(self, d: dict) -> float:
+        """Height of an unpadded map: the padded input fills the room between label and formula."""
+        return SEED_MAP_HEIGHT * d["n"] / (d["n"] + 2 * d["p"])
 
-    def get_seed_map(self, d: dict) -> tuple[FeatureMap, VGroup]:
-        """The chosen neuron's conv_1_1 map at the right, and its name and size above it."""
-        fmap = FeatureMap(d["map"], scale="activation", height=SEED_MAP_HEIGHT)
-        fmap.move_to(RIGHT * SEED_X + UP * SEED_Y)
+    def get_seed_input(self, d: dict) -> tuple[FeatureMap, VGroup]:
+        """The grey input at the left of the safe area (room left for its padding), its size above."""
+        img = FeatureMap(d["image"], scale="input", height=self.map_height(d))
+        ring = img.cell_size * d["p"]
+        img.move_to(np.array([SAFE_LEFT + 0.3 + ring + img.width / 2,
+                              CONTENT_TOP - LABEL_ROOM - ring - img.height / 2, 0]))
+        return img, self.get_seed_label(img, d)
+
+    def get_seed_label(self, img: FeatureMap, d: dict, padded: bool = False):
+        """``input N×N`` (``+ padding P``) above the input (and its padding)."""
+        words = self.get_words("input_padded" if padded else "input", SEED_LABEL_SIZE, n=d["n"],
+                               p=d["p"])
+        ring = img.cell_size * d["p"]
+        return words.next_to(img, UP, buff=0.15 + ring)
+
+    def get_padding_ring(self, img: FeatureMap, d: dict) -> VGroup:
+        """The zero padding around the input: a grey frame ``p`` pixels wide, outlined."""
+        ring = img.cell_size * d["p"]
+        w, h = img.width, img.height
+        c = img.get_center()
+        strips = VGroup(*[Rectangle(width=sw, height=sh, stroke_width=0, fill_color=PAD_FILL,
+                                    fill_opacity=1).move_to(c + off)
+                          for sw, sh, off in ((w + 2 * ring, ring, UP * (h + ring) / 2),
+                                              (w + 2 * ring, ring, DOWN * (h + ring) / 2),
+                                              (ring, h, LEFT * (w + ring) / 2),
+                                              (ring, h, RIGHT * (w + ring) / 2))])
+        outline = Square(h + 2 * ring, stroke_color=colors.INK, stroke_width=1.5).move_to(c)
+        return VGroup(strips, outline)
+
+    def get_seed_map(self, img: FeatureMap, d: dict) -> tuple[FeatureMap, VGroup, Square]:
+        """The chosen neuron's conv_1_1 map at the right, as tall as the input; its name and size
+        above it; a white placeholder where it will be."""
+        fmap = FeatureMap(d["map"], scale="activation", height=img.height)
+        fmap.move_to(np.array([SAFE_RIGHT - 0.3 - fmap.width / 2, img.get_center()[1], 0]))
         words = self.get_words("map", SEED_LABEL_SIZE, neuron=self.neuron, m=d["m"])
-        return fmap, words.next_to(fmap, UP, buff=0.15)
+        placeholder = Square(fmap.height, stroke_color=colors.INK, stroke_width=1.5,
+                             fill_color=colors.BACKGROUND, fill_opacity=1).move_to(fmap)
+        return fmap, words.next_to(fmap, UP, buff=0.15 + img.cell_size * d["p"]), placeholder
 
     def get_arrow(self, img: FeatureMap, fmap: FeatureMap, d: dict) -> tuple[Arrow, VGroup]:
         """The arrow from input to map, labelled with the kernel size and padding."""
-        arrow = Arrow(img.get_right(), fmap.get_left(), buff=0.3, color=colors.INK)
-        return arrow, self.get_words("arrow", 20, k=d["k"], p=d["p"]).next_to(arrow, UP, buff=0.1)
+        ring = img.cell_size * d["p"]
+        arrow = Arrow(img.get_right() + RIGHT * ring, fmap.get_left(), buff=0.3, color=colors.INK)
+        return arrow, self.get_words("arrow", SEED_LABEL_SIZE, k=d["k"], p=d["p"]).next_to(
+            arrow, UP, buff=0.15)
 
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.get_seed_data()
         title = self.get_title(self.words("title"))
         img, img_lab = self.get_seed_input(d)
-        fmap, map_lab = self.get_seed_map(d)
+        ring = self.get_padding_ring(img, d)
+        padded_lab = self.get_seed_label(img, d, padded=True)
+        fmap, map_lab, placeholder = self.get_seed_map(img, d)
         arrow, arrow_lab = self.get_arrow(img, fmap, d)
-        formula = self.get_words("formula", FORMULA_SIZE, formula=d["check"].formula)
+        p, k = d["p"], d["k"]
+        window = img.get_cell_box(-p, -p, k, k, stroke_width=4)
+        out_cell = fmap.get_cell_box(0, 0, stroke_width=4)
+        formula = self.get_words("formula", FORMULA_SIZE, formula=size_formula(d["check"]))
         formula.move_to(np.array([0, FORMULA_Y, 0]))
-        with self.beat("seed", n=d["n"], k=d["k"], p=d["p"]) as b:
-            self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.4))
-            self.play(Create(arrow), FadeIn(arrow_lab), run_time=b.part(0.3))
+        with self.beat("seed", n=d["n"], k=k, p=p) as b:
+            self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.3))
+            self.wait(b.part(0.25))
+            self.play(FadeIn(ring), FadeOut(img_lab), FadeIn(padded_lab), Create(window),
+                      Create(arrow), FadeIn(arrow_lab), FadeIn(placeholder), run_time=b.part(0.3))
         with self.beat("keep", neuron=self.neuron, m=d["m"]) as b:
-            self.play(FadeIn(fmap), FadeIn(map_lab), run_time=b.part(0.3))
+            self.play(FadeOut(placeholder), FadeIn(fmap), FadeIn(map_lab), Create(out_cell),
+                      run_time=b.part(0.3))
             self.play(Write(formula), run_time=b.part(0.3))
 
 
