@@ -235,8 +235,12 @@ class FigurePart:
     alt: str
     once: bool = False
     dither: bool = False
+    #: After the render: the frames as written (loop included), the frames of the part alone,
+    #: the crop in pixels of the rendered frames, and how many frames the renderer drew.
     frames: gifmod.GifFrames | None = None
+    raw: gifmod.GifFrames | None = None
     pixel_crop: tuple[int, int, int, int] | None = None
+    rendered: int = 0
 
     def scene_class(self, cls: type) -> type:
         return part_scene(cls, windows=self.windows, plays=self.plays,
@@ -254,7 +258,9 @@ class FigurePart:
 
     def finish(self, scene, out: Path) -> list[Path]:
         writer = scene.renderer.file_writer
-        frames = gifmod.join_frames(writer.sampler.result(), writer.joins, self.fps)
+        self.rendered = writer.frame_count
+        self.raw = writer.sampler.result()
+        frames = gifmod.join_frames(self.raw, writer.joins, self.fps)
         self.frames = gifmod.loop_frames(frames, self.fps, once=self.once)
         written = [gifmod.encode_animation(self.frames, out, self.fps, loop=not self.once,
                                            dither=self.dither)]
@@ -282,6 +288,9 @@ class FigureResult:
     duration: float
     beats: list[str]
     seconds: float
+    box: tuple[float, float, float, float] | None = None
+    windows: list[tuple[int, int]] = field(default_factory=list)
+    part: FigurePart | None = field(default=None, repr=False)
     markdown: str = ""
     html: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -319,7 +328,7 @@ def figure_output(scene: str, output, beats=(), start=None, end=None, lang: str 
 
 def render_figure(scene: str, *, beats=(), start: float | None = None, end: float | None = None,
                   crop: str | None = None, captions: bool | None = None,
-                  width: int | None = None, fps: float = DEFAULT_FPS, once: bool = False,
+                  title: bool | None = None, width: int | None = None, fps: float = DEFAULT_FPS, once: bool = False,
                   dither: bool = False, output=None, image=None, weights=None,
                   layer: str | None = None, neuron: int | None = None, lang: str = "en",
                   **scene_settings) -> FigureResult:
@@ -338,6 +347,8 @@ def render_figure(scene: str, *, beats=(), start: float | None = None, end: floa
         whole scene.
     captions : bool, optional
         Keep the narration captions (default: only for the whole scene).
+    title : bool, optional
+        Keep the scene's title (default: only with ``crop="none"``).
     width : int, optional
         Width in pixels (default: the smallest digit drawn is :data:`MIN_NUMBER_PX` tall; for
         the whole scene, 480). A width that makes digits smaller gives a warning.
@@ -364,7 +375,8 @@ def render_figure(scene: str, *, beats=(), start: float | None = None, end: floa
     windows = part_windows(timeline, beats, start, end)
     drawn = timeline.drawn(windows)
     box = crop_box(drawn, captions) if crop == "auto" else crop_box(Drawn())
-    hidden = frozenset(([] if captions else ["caption"]) + (["title"] if crop == "auto" else []))
+    title = crop == "none" if title is None else bool(title)
+    hidden = frozenset(([] if captions else ["caption"]) + ([] if title else ["title"]))
     warnings = []
     need = legible_width(box, drawn.digit)
     if width is None:
@@ -384,11 +396,12 @@ def render_figure(scene: str, *, beats=(), start: float | None = None, end: floa
                      gif_width=width, part=part, **settings, **scene_settings)
     h, w = part.frames.frames[0].shape[:2]
     is_video = out.suffix.lower() in VIDEO_SUFFIXES
-    md, html_ = snippets(out.name if output is None else str(out), alt, w, h, is_video, not once)
+    src = os.path.relpath(out) if output is None else str(out)
+    md, html_ = snippets(src, alt, w, h, is_video, not once)
     return FigureResult(scene, r.path, r.extra[0], alt, w, h, quality,
                         number_px(box, drawn.digit, w), len(part.frames.frames),
                         part.frames.total_ms / 1000, [s.name for s in spans],
-                        time.perf_counter() - t0, md, html_, warnings)
+                        time.perf_counter() - t0, part.box, windows, part, md, html_, warnings)
 
 
 # -- the kit ----------------------------------------------------------------------------------
@@ -443,7 +456,7 @@ def _render_kit_scene(figs: list[KitFigure], folder: str, suffix: str, settings:
         part.pop("name", None)
         r = render_figure(fig.scene, output=Path(folder) / f"{fig.name}{suffix}", **part,
                           **settings)
-        r.markdown = r.html = ""  # index.md is written with paths relative to the folder
+        r.part = None  # frames stay in the worker
         out.append((fig, r))
     return out
 

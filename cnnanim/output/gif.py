@@ -11,6 +11,7 @@ palette from a sample of the frames and writes a looping GIF atomically.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -402,8 +403,10 @@ def encode_video(gif: GifFrames, path: str | os.PathLike, fps: float) -> Path:
     rate = int(round(fps))
     ends = np.round(np.cumsum(gif.durations) * rate / 1000).astype(int)
 
-    def write(f) -> None:
-        with av.open(f, mode="w", format=fmt, options=container_options) as out:
+    with tempfile.TemporaryDirectory(prefix="cnnanim-video-") as tmp:
+        # by name: the muxer reopens the file to move the index to the front (faststart)
+        name = os.path.join(tmp, "video" + path.suffix.lower())
+        with av.open(name, mode="w", format=fmt, options=container_options) as out:
             stream = out.add_stream(codec, rate=rate, options=options)
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
             pts = 0
@@ -417,8 +420,7 @@ def encode_video(gif: GifFrames, path: str | os.PathLike, fps: float) -> Path:
                     pts += 1
             for packet in stream.encode(None):
                 out.mux(packet)
-
-    return atomic_write(path, write)
+        return atomic_write(path, Path(name).read_bytes())
 
 
 #: Animation formats by file extension.
