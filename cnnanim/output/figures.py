@@ -470,6 +470,17 @@ class Kit:
     seconds: float
 
 
+def kit_command(fig: KitFigure, r: FigureResult, fps: float = DEFAULT_FPS) -> str:
+    """The ``cnnanim gif`` command that renders the same figure on its own."""
+    if fig.skip_plays:
+        (a, _), *_ = r.windows
+        b = r.windows[-1][1]
+        part = f"--from {a / fps:g} --to {b / fps:g}"
+    else:
+        part = " ".join(f"--beat {b}" for b in fig.beats)
+    return f"cnnanim gif {fig.scene} {part} -o {r.path.name}"
+
+
 def kit_index(entries: list[tuple[KitFigure, FigureResult]], lang: str = "en") -> str:
     """The Markdown of ``index.md``: every figure embedded with its alt text shown below it."""
     lines = ["# CNN figures" if lang == "en" else "# CNN 插图", "",
@@ -482,9 +493,8 @@ def kit_index(entries: list[tuple[KitFigure, FigureResult]], lang: str = "en") -
         md, _ = snippets(r.path.name, r.alt, r.width, r.height, video)
         lines += [f"## {fig.title}", "", md, "",
                   f"*{r.alt}*", "",
-                  f"`cnnanim gif {fig.scene} " + " ".join(f"--beat {b}" for b in r.beats)
-                  + f"` ({r.width}x{r.height}, {r.duration:.1f} s, {r.path.stat().st_size // 1024} KB)",
-                  ""]
+                  f"`{kit_command(fig, r)}` ({r.width}x{r.height}, {r.duration:.1f} s, "
+                  f"{r.size // 1024} KB)", ""]
     return "\n".join(lines)
 
 
