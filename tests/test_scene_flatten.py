@@ -10,10 +10,11 @@ import torch.nn.functional as F
 
 from cnnanim.draw.text import NumberText
 from cnnanim.explain import maths
+from cnnanim.explain.flatten import flatten_data, logit_decimals, traced_cells
 from cnnanim.explain.numbers import fmt
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
-from cnnanim.scenes.flatten import Flatten, flatten_data, traced_cells
+from cnnanim.scenes.flatten import Flatten
 from cnnanim.speech.narration import LANGUAGES
 
 
@@ -122,6 +123,6 @@ def test_drawn_formula_carries_the_trace_logits(trace, lang):
     scene.setup()
     for k, t in enumerate(scene.data.logits):
         texts = "".join(_texts(scene.get_logit_formula(k, full=(k == 0))))
-        shown = fmt(float(trace.logits[t.class_index]), scene.logit_decimals(t))
+        shown = fmt(float(trace.logits[t.class_index]), logit_decimals(t))
         assert shown in texts
         assert trace.class_names[t.class_index].replace(" ", "") in texts.replace(" ", "")

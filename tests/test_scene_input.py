@@ -6,11 +6,12 @@ import av
 import numpy as np
 from PIL import Image
 
+from cnnanim.explain.input import zoom_window
 from cnnanim.explain.numbers import fmt
 from cnnanim.network.images import load_image
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import configure_scene, render_scene
-from cnnanim.scenes.input_layer import InputLayer, zoom_window
+from cnnanim.scenes.input_layer import InputLayer
 from cnnanim.speech.narration import LANGUAGES
 
 

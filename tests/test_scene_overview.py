@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from click.testing import CliRunner
 
 from cnnanim.draw import colors
+from cnnanim.explain import overview as ov_data
 from cnnanim.files import explainer_dir
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.network.weights import DEFAULT_WEIGHTS
@@ -33,8 +34,8 @@ def trace():
     return get_trace()
 
 
-def check_overview_numbers(t) -> ov.OverviewData:
-    d = ov.overview_data(t)
+def check_overview_numbers(t) -> ov_data.OverviewData:
+    d = ov_data.overview_data(t)
     assert [c.name for c in d.columns] == EXPECTED_COLUMNS
     np.testing.assert_array_equal(d.columns[0].maps, t.image)
     prev = torch.from_numpy(np.asarray(t.image, np.float64))[None]
@@ -78,7 +79,7 @@ def test_overview_numbers_default_trace(trace):
 
 
 def test_narration_has_both_languages_and_fills(traces):
-    values = ov.overview_data(traces["explainer"][1]).narration_values()
+    values = ov_data.overview_data(traces["explainer"][1]).narration_values()
     assert values["in_size"] == "64" and values["pool1"] == "30" and values["last"] == "13"
     assert values["flat"] == "1690"
     for key, texts in ov.Overview.NARRATION.items():
@@ -158,7 +159,7 @@ def test_overview_last_frame(tmp_path, trace, lang):
     r = render_scene("overview", quality="l", fmt="png", lang=lang,
                      output=tmp_path / "x.png")
     img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
-    d = ov.overview_data(trace)
+    d = ov_data.overview_data(trace)
     scene = r.scene_object
     # the top class's output bar is the darker orange
     x = scene.out_left + d.probabilities[d.top] * ov.OUT_BAR_MAX / 2

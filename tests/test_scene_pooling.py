@@ -10,9 +10,10 @@ import torch.nn.functional as F
 
 from cnnanim.draw import colors
 from cnnanim.draw.text import NumberText
+from cnnanim.explain.pooling import choose_windows, pooling_data
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
-from cnnanim.scenes.pooling import Pooling, choose_windows, pooling_data
+from cnnanim.scenes.pooling import Pooling
 from cnnanim.speech.narration import LANGUAGES
 
 

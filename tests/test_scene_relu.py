@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnanim.explain.relu import choose_window, relu_pair, relu_window_data
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
-from cnnanim.scenes.relu import Relu, choose_window, relu_pair, relu_window_data
+from cnnanim.scenes.relu import Relu
 from cnnanim.speech.narration import LANGUAGES
 
 
@@ -153,7 +154,7 @@ def test_apply_beat_matches_the_window_signs(trace):
 
 def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
     from cnnanim.output.render import configure_scene
-    from cnnanim.scenes.relu import best_channel
+    from cnnanim.explain.relu import best_channel
 
     monkeypatch.delenv("CNNANIM_NEURON", raising=False)
     conv = trace["conv_1_1"].output

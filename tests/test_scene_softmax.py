@@ -16,6 +16,7 @@ import torch
 from cnnanim.draw import colors
 from cnnanim.draw.layout import CONTENT_BOTTOM
 from cnnanim.explain import maths
+from cnnanim.explain import softmax as sm_data
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.network.weights import DEFAULT_WEIGHTS
 from cnnanim.output.render import render_scene
@@ -32,8 +33,8 @@ def trace():
     return get_trace()
 
 
-def check_softmax_numbers(t) -> sm.SoftmaxData:
-    d = sm.softmax_data(t)
+def check_softmax_numbers(t) -> sm_data.SoftmaxData:
+    d = sm_data.softmax_data(t)
     z = torch.from_numpy(np.asarray(t.logits, np.float64))
     ref = torch.softmax(z, dim=0).numpy()
     np.testing.assert_allclose(d.logits, t.logits, rtol=0, atol=0)
@@ -72,7 +73,7 @@ def test_softmax_favours_largest_logit():
         logits = np.array([2.0, 1.0, 0.5, -1.0], np.float32)
         class_names = ["a", "b", "c", "d"]
 
-    d = sm.softmax_data(T())
+    d = sm_data.softmax_data(T())
     assert d.top == 0 and d.runner_up == 1
     assert d.probabilities[0] > d.rescaled[0]
     np.testing.assert_allclose(d.rescaled, (T.logits + 1.0) / (T.logits + 1.0).sum(), rtol=1e-7)
@@ -80,15 +81,15 @@ def test_softmax_favours_largest_logit():
 
 
 def test_fmt_exp():
-    assert sm.fmt_exp(6628.37) == "6628"
-    assert sm.fmt_exp(0.39718) == "0.3972"
-    assert sm.fmt_exp(1.06) == "1.060"
-    assert sm.fmt_exp(5.5162e-6) == "5.516×10⁻⁶"
-    assert sm.fmt_exp(1.2345e7) == "1.234×10⁷" or sm.fmt_exp(1.2345e7) == "1.235×10⁷"
+    assert sm_data.fmt_exp(6628.37) == "6628"
+    assert sm_data.fmt_exp(0.39718) == "0.3972"
+    assert sm_data.fmt_exp(1.06) == "1.060"
+    assert sm_data.fmt_exp(5.5162e-6) == "5.516×10⁻⁶"
+    assert sm_data.fmt_exp(1.2345e7) == "1.234×10⁷" or sm_data.fmt_exp(1.2345e7) == "1.235×10⁷"
 
 
 def test_narration_has_both_languages_and_fills(traces):
-    values = sm.softmax_data(traces["explainer"][1]).narration_values()
+    values = sm_data.softmax_data(traces["explainer"][1]).narration_values()
     for key, texts in sm.Softmax.NARRATION.items():
         assert set(texts) >= {"en", "zh"}, key
         for lang in ("en", "zh"):
@@ -98,7 +99,7 @@ def test_narration_has_both_languages_and_fills(traces):
 
 def test_narration_values_are_the_trace_numbers(traces):
     t = traces["explainer"][1]
-    d = sm.softmax_data(t)
+    d = sm_data.softmax_data(t)
     v = d.narration_values()
     assert v["top"] == t.predicted_class
     assert v["p_top"] == f"{float(d.probabilities[d.top]):.4f}"
@@ -135,7 +136,7 @@ def test_softmax_renders(tmp_path, trace):
     assert (w, h) == (854, 480)
     assert r.subtitles.exists() and r.subtitles.read_text().strip()
     assert [b.key for _, _, b in scene.beats] == list(sm.Softmax.NARRATION)
-    np.testing.assert_allclose(scene.data.probabilities, sm.softmax_data(trace).probabilities)
+    np.testing.assert_allclose(scene.data.probabilities, sm_data.softmax_data(trace).probabilities)
     assert inside_frame(scene) == []
 
 
@@ -151,7 +152,7 @@ def test_softmax_last_frame_bars(tmp_path, trace, lang):
     r = render_scene("softmax", quality="l", fmt="png", lang=lang,
                      output=tmp_path / "x.png")
     img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
-    d = sm.softmax_data(trace)
+    d = sm_data.softmax_data(trace)
     y = sm.ROW_TOP - d.top * sm.ROW_PITCH
     # the predicted class's probability bar is orange, its argmax bar dark
     px, py = scene_to_pixel(sm.PROB_LEFT + d.probabilities[d.top] * sm.BAR_MAX / 2, y)

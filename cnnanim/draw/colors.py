@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnanim.explain.numbers import symmetric_range  # noqa: F401  (scales and scenes use it)
+
 #: ColorBrewer RdBu (11 classes), red for the most negative value, blue for the most positive.
 RDBU = ("#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7",
         "#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061")
@@ -50,12 +52,6 @@ def interpolate(stops: tuple[str, ...], t: np.ndarray) -> np.ndarray:
     i = np.minimum(np.floor(pos).astype(int), len(stops) - 2)
     f = (pos - i)[..., None]
     return cols[i] * (1 - f) + cols[i + 1] * f
-
-
-def symmetric_range(values: np.ndarray) -> float:
-    """The largest magnitude in ``values`` (a diverging scale's half-range; 1 if all zero)."""
-    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return m if m > 0 else 1.0
 
 
 def diverging(values: np.ndarray, vmax: float | None, stops: tuple[str, ...]) -> np.ndarray:

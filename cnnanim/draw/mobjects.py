@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Rectangle, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Line, Rectangle, Square, VGroup
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim.draw import colors
@@ -160,3 +160,11 @@ def arrange_row(items: Sequence, buff: float = 0.4) -> Group:
     g = Group(*items)
     g.arrange(RIGHT, buff=buff)
     return g
+
+
+def zoom_lines(box, target) -> VGroup:
+    """Two thin lines from the right corners of ``box`` (a window on a map) to the left corners
+    of ``target`` (its enlarged view)."""
+    g = VGroup(Line(box.get_corner(UP + RIGHT), target.get_corner(UP + LEFT)),
+               Line(box.get_corner(DOWN + RIGHT), target.get_corner(DOWN + LEFT)))
+    return g.set_stroke(colors.HIGHLIGHT, 1.5)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from manim import DOWN, MarkupText, Rectangle, Text, VGroup, VMobject
+from manim import DOWN, UP, MarkupText, Rectangle, Text, VGroup, VMobject
 from manim.utils.color import ManimColor
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import CAPTION_BAND
+from cnnanim.errors import CnnanimError
 from cnnanim.explain.numbers import fmt
 from cnnanim.files import atomic_write, cache_dir
 
@@ -41,6 +42,17 @@ def label(text: str, size: float = 24, color: str = colors.INK, lang: str = "en"
           weight: str = "NORMAL") -> Text:
     """A short piece of text in the scene's font."""
     return cached_text(text, font=font_for(lang), font_size=size, color=color, weight=weight)
+
+
+def on_row(text: Text, y: float) -> Text:
+    """Put a label whose first glyph is a capital "X" on row ``y`` and drop the "X".
+
+    Centring the "X" (cap height, like digits) puts every name on the same baseline as the
+    numbers of its row, whatever its descenders.
+    """
+    text.shift(UP * (y - text[0].get_center()[1]))
+    text.remove(text[0])
+    return text
 
 
 #: Characters :class:`NumberText` can draw.
@@ -147,6 +159,27 @@ class Caption(VGroup):
         self.text.move_to(band)
         self.band = band
         self.add(band, self.text)
+
+
+
+@lru_cache(maxsize=None)
+def _font_families() -> frozenset[str]:
+    try:
+        import manimpango
+
+        return frozenset(manimpango.list_fonts())
+    except Exception:  # pragma: no cover - no pango: let manim report it
+        return frozenset()
+
+
+def check_caption_font(lang: str) -> None:
+    """Chinese captions need the Noto Sans CJK SC font: raise a clear error when it is missing."""
+    if lang != "zh":
+        return
+    fonts = _font_families()
+    if fonts and CJK_FONT not in fonts:
+        raise CnnanimError(f"Chinese captions need the font {CJK_FONT!r}, which is not installed: "
+                           "install the fonts-noto-cjk package (apt-get install fonts-noto-cjk)")
 
 
 # -- text outlines, cached on disk ----------------------------------------------------------

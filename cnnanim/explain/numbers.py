@@ -16,3 +16,9 @@ def decimals_for(values, most: int = 3) -> int:
     else 3, else (below 0.01, and ``most`` allows it) 4."""
     m = float(np.max(np.abs(values))) if np.size(values) else 0.0
     return 2 if m >= 0.1 else 3 if (m >= 0.01 or most <= 3) else 4
+
+
+def symmetric_range(values: np.ndarray) -> float:
+    """The largest magnitude in ``values`` (a diverging scale's half-range; 1 if all zero)."""
+    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return m if m > 0 else 1.0

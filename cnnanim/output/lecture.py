@@ -30,11 +30,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from cnnanim.draw.text import check_caption_font
 from cnnanim.errors import CnnanimError
 from cnnanim.files import atomic_write
 from cnnanim.output.progress import Progress
 from cnnanim.scenes.title_card import TitleCard
-from cnnanim.speech.narration import check_caption_font, check_lang
+from cnnanim.speech.narration import check_lang
 
 log = logging.getLogger(__name__)
 

@@ -26,13 +26,12 @@ import numpy as np
 from manim import UP, Scene, config
 
 from cnnanim.draw import colors
-from cnnanim.draw.text import Caption, label
+from cnnanim.draw.text import Caption, check_caption_font, label
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.speech.narration import (
     Beat,
     beat_duration,
-    check_caption_font,
     check_lang,
     estimate_duration,
 )
@@ -164,23 +163,23 @@ class CnnScene(Scene):
                                f"got {self.neuron}")
 
     # -- narration --------------------------------------------------------------------------
-    def narration_text(self, key: str, **values) -> str:
-        """The text of beat ``key`` in the scene's language, with ``values`` filled in."""
+    def _in_lang(self, table: str, key: str, values: dict) -> str:
+        """Entry ``key`` of the class table ``table`` in the scene's language, filled in."""
         try:
-            texts = self.NARRATION[key]
+            texts = getattr(self, table)[key]
         except KeyError:
-            raise UnknownNameError("narration beat", key, list(self.NARRATION)) from None
+            what = "narration beat" if table == "NARRATION" else "on-screen words"
+            raise UnknownNameError(what, key, list(getattr(self, table))) from None
         text = texts.get(self.lang) or texts["en"]
         return text.format(**values) if values else text
 
+    def narration_text(self, key: str, **values) -> str:
+        """The text of beat ``key`` in the scene's language, with ``values`` filled in."""
+        return self._in_lang("NARRATION", key, values)
+
     def words(self, key: str, **values) -> str:
         """On-screen words ``key`` of :attr:`WORDS` in the scene's language, ``values`` filled in."""
-        try:
-            texts = self.WORDS[key]
-        except KeyError:
-            raise UnknownNameError("on-screen words", key, list(self.WORDS)) from None
-        text = texts.get(self.lang) or texts["en"]
-        return text.format(**values) if values else text
+        return self._in_lang("WORDS", key, values)
 
     def get_words(self, key: str, size: float = 24, color: str = colors.INK, **values):
         """:meth:`words` drawn as a label in the scene's font."""

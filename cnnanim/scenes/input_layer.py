@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from manim import (
     DOWN,
     LEFT,
@@ -19,27 +18,8 @@ from manim import (
 from cnnanim.draw import colors
 from cnnanim.draw.mobjects import FeatureMap, NumberGrid
 from cnnanim.draw.text import label
+from cnnanim.explain.input import channel_scales, zoom_window
 from cnnanim.scenes.base import CnnScene
-
-TINTS = ("red", "green", "blue")
-NAMES = {"en": {"red": "R", "green": "G", "blue": "B", "input": "grey"},
-         "zh": {"red": "红 R", "green": "绿 G", "blue": "蓝 B", "input": "灰度"}}
-
-
-def zoom_window(image: np.ndarray, size: int = 5) -> tuple[int, int, np.ndarray]:
-    """The ``size`` x ``size`` patch of channel 0 the scene zooms into: the one with the widest
-    spread of values (deterministic), as (top, left, values)."""
-    ch = np.asarray(image[0], dtype=np.float64)
-    best = (-1.0, 0, 0)
-    step = max(1, size // 2)
-    for top in range(0, ch.shape[0] - size + 1, step):
-        for left in range(0, ch.shape[1] - size + 1, step):
-            patch = ch[top:top + size, left:left + size]
-            spread = float(patch.max() - patch.min())
-            if spread > best[0]:
-                best = (spread, top, left)
-    _, top, left = best
-    return top, left, ch[top:top + size, left:left + size].copy()
 
 
 class InputLayer(CnnScene):
@@ -70,9 +50,24 @@ class InputLayer(CnnScene):
         },
     }
 
+    WORDS = {
+        "title": {"en": "Input layer  {shape}", "zh": "输入层  {shape}"},
+        "red": {"en": "R", "zh": "红 R"},
+        "green": {"en": "G", "zh": "绿 G"},
+        "blue": {"en": "B", "zh": "蓝 B"},
+        "input": {"en": "grey", "zh": "灰度"},
+    }
+
     def setup(self) -> None:
         super().setup()
         self.zoom_top, self.zoom_left, self.zoom_values = zoom_window(self.trace.image, self.zoom_size)
+        self.scales = channel_scales(self.trace.image)
+
+    # -- builders -------------------------------------------------------------------------------
+    def get_input_title(self):
+        """``Input layer  64×64×3``: the tensor's shape, H×W×C."""
+        c, h, w = self.trace.image.shape
+        return self.get_title(self.words("title", shape=f"{h}×{w}×{c}"))
 
     def get_photo(self, height: float = 3.8) -> FeatureMap:
         """The preprocessed input as the network sees it."""
@@ -83,49 +78,58 @@ class InputLayer(CnnScene):
 
     def get_channels(self, height: float = 3.2) -> Group:
         """One tinted map per input channel, with its name."""
-        img = self.trace.image
-        tints = TINTS if img.shape[0] == 3 else ("input",)
-        names = NAMES[self.lang]
         groups = []
-        for ch, tint in zip(img, tints):
-            m = FeatureMap(ch, scale=tint, height=height)
-            groups.append(Group(m, label(names[tint], 26, lang=self.lang).next_to(m, DOWN, buff=0.2)))
+        for ch, scale in zip(self.trace.image, self.scales):
+            m = FeatureMap(ch, scale=scale, height=height)
+            groups.append(Group(m, self.get_words(scale, 26).next_to(m, DOWN, buff=0.2)))
         return Group(*groups).arrange(RIGHT, buff=0.5)
 
     def get_zoom_grid(self) -> NumberGrid:
         """The real values of the zoom window, in the first channel's colours."""
-        tint = "red" if self.trace.image.shape[0] == 3 else "input"
-        return NumberGrid(self.zoom_values, scale=tint, cell=0.72, decimals=2, font_size=17)
+        return NumberGrid(self.zoom_values, scale=self.scales[0], cell=0.72, decimals=2,
+                          font_size=17)
 
-    def construct(self) -> None:
-        size = self.trace.image.shape[1]
-        shape = f"{size}×{size}×{self.trace.image.shape[0]}"
-        title = self.get_title(f"输入层  {shape}" if self.lang == "zh" else f"Input layer  {shape}")
-        photo = self.get_photo().shift(UP * 0.55)
-        with self.beat("photo", size=size) as b:
-            self.play(Write(title), FadeIn(photo), run_time=b.part(0.4))
+    def get_zoom_box(self, channel: FeatureMap):
+        """The zoom window's outline on the first channel's map."""
+        return channel.get_cell_box(self.zoom_top, self.zoom_left, self.zoom_size, self.zoom_size,
+                                    stroke_width=3)
 
-        channels = self.get_channels().shift(UP * 0.6)
+    def get_zoom_caption(self, grid: NumberGrid):
+        """Which channel and which rows and columns the zoomed values are, under ``grid``."""
+        r0, c0, n = self.zoom_top, self.zoom_left, self.zoom_size
+        where = f"{self.words(self.scales[0])}  [{r0}–{r0 + n - 1}, {c0}–{c0 + n - 1}]"
+        return label(where, 20, colors.MUTED, lang=self.lang).next_to(grid, DOWN, buff=0.2)
+
+    # -- verbs ----------------------------------------------------------------------------------
+    def split_channels(self, photo: FeatureMap, channels: Group, b) -> None:
+        """The photo comes apart into its channel maps, then their names appear."""
         maps = [g[0] for g in channels]
-        with self.beat("split" if len(maps) == 3 else "split_grey") as b:
-            self.play(ReplacementTransform(Group(*[photo.copy() for _ in maps]), Group(*maps)),
-                      FadeOut(photo), run_time=b.part(0.5))
-            self.play(*[FadeIn(g[1]) for g in channels], run_time=b.part(0.2))
+        self.play(ReplacementTransform(Group(*[photo.copy() for _ in maps]), Group(*maps)),
+                  FadeOut(photo), run_time=b.part(0.5))
+        self.play(*[FadeIn(g[1]) for g in channels], run_time=b.part(0.2))
 
-        grid = self.get_zoom_grid()
+    def zoom_in(self, channels: Group, b) -> None:
+        """The channels step aside and the zoom window's real values open beside them."""
+        self.play(channels.animate.scale(0.72).to_edge(LEFT, buff=0.5).shift(UP * 0.2),
+                  run_time=b.part(0.2))
+        first = channels[0][0]
+        box = self.get_zoom_box(first)
+        grid = self.get_zoom_grid().next_to(channels, RIGHT, buff=0.7).match_y(first)
+        outline = box.copy().replace(grid, stretch=True)
+        caption = self.get_zoom_caption(grid)
+        self.play(Create(box), run_time=b.part(0.1))
+        self.play(ReplacementTransform(box.copy(), outline), FadeIn(grid), FadeIn(caption),
+                  run_time=b.part(0.25))
+
+    # -- storyboard -------------------------------------------------------------------------------
+    def construct(self) -> None:
+        title = self.get_input_title()
+        photo = self.get_photo().shift(UP * 0.55)
+        with self.beat("photo", size=self.trace.image.shape[1]) as b:
+            self.play(Write(title), FadeIn(photo), run_time=b.part(0.4))
+        channels = self.get_channels().shift(UP * 0.6)
+        with self.beat("split" if len(channels) == 3 else "split_grey") as b:
+            self.split_channels(photo, channels, b)
         lo, hi = float(self.zoom_values.min()), float(self.zoom_values.max())
         with self.beat("values", lo=f"{lo:.2f}", hi=f"{hi:.2f}") as b:
-            self.play(channels.animate.scale(0.72).to_edge(LEFT, buff=0.5).shift(UP * 0.2),
-                      run_time=b.part(0.2))
-            first = channels[0][0]
-            box = first.get_cell_box(self.zoom_top, self.zoom_left, self.zoom_size, self.zoom_size,
-                                     stroke_width=3)
-            grid.next_to(channels, RIGHT, buff=0.7).match_y(channels[0][0])
-            outline = box.copy().replace(grid, stretch=True)
-            r0, c0, n = self.zoom_top, self.zoom_left, self.zoom_size
-            where = (f"{NAMES[self.lang][TINTS[0] if len(maps) == 3 else 'input']}  "
-                     f"[{r0}–{r0 + n - 1}, {c0}–{c0 + n - 1}]")
-            caption = label(where, 20, colors.MUTED, lang=self.lang).next_to(grid, DOWN, buff=0.2)
-            self.play(Create(box), run_time=b.part(0.1))
-            self.play(ReplacementTransform(box.copy(), outline), FadeIn(grid), FadeIn(caption),
-                      run_time=b.part(0.25))
+            self.zoom_in(channels, b)

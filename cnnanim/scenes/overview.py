@@ -8,7 +8,6 @@ probabilities as bars, with the predicted class named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -16,7 +15,6 @@ from manim import (
     DOWN,
     LEFT,
     RIGHT,
-    UP,
     Create,
     FadeIn,
     Group,
@@ -31,101 +29,25 @@ from manim import (
 
 from cnnanim.draw import colors
 from cnnanim.draw.mobjects import FeatureMap
-from cnnanim.draw.text import CachedMarkupText, font_for, label
+from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.numbers import fmt
+from cnnanim.explain.overview import OverviewData, overview_data
 from cnnanim.scenes.base import CnnScene
-
-#: Input channel tints (a greyscale input has one plain channel).
-TINTS = ("red", "green", "blue")
-
-
-@dataclass
-class Column:
-    """One column of the overview: a layer's maps with its name and shape.
-
-    Attributes
-    ----------
-    name, kind : str
-        Stage name (``input`` for the photo) and kind (input, conv, relu, pool).
-    maps : numpy.ndarray
-        (C, H, W) the real values drawn.
-    scales : list of str
-        Colour scale of each map (tinted channels for the input, ``activation`` otherwise).
-    vmax : float or None
-        Half-range of the layer's activation colour scale (shared by its maps).
-    """
-
-    name: str
-    kind: str
-    maps: np.ndarray
-    scales: list = field(default_factory=list)
-    vmax: float | None = None
-
-    @property
-    def shape_text(self) -> str:
-        """``H×W×C`` as CNN Explainer writes shapes (e.g. ``62×62×10``)."""
-        c, h, w = self.maps.shape
-        return f"{h}×{w}×{c}"
-
-
-@dataclass
-class OverviewData:
-    """Every number the overview shows, from the trace."""
-
-    columns: list
-    probabilities: np.ndarray
-    class_names: list
-    flatten_size: int
-
-    @property
-    def top(self) -> int:
-        return int(np.argmax(self.probabilities))
-
-    @property
-    def top_name(self) -> str:
-        return self.class_names[self.top]
-
-    def narration_values(self) -> dict[str, str]:
-        sizes = [c.maps.shape[1] for c in self.columns]
-        return {
-            "in_size": str(sizes[0]),
-            "pool1": str(next(c.maps.shape[1] for c in self.columns if c.kind == "pool")),
-            "last": str(sizes[-1]),
-            "flat": str(self.flatten_size),
-            "top": self.top_name,
-            "p_top": fmt(100 * float(self.probabilities[self.top]), 1),
-        }
-
-
-def overview_data(trace) -> OverviewData:
-    """The columns (input, then every conv/relu/pool stage) and output of a trace."""
-    img = np.asarray(trace.image)
-    tints = list(TINTS) if img.shape[0] == 3 else ["input"] * img.shape[0]
-    cols = [Column("input", "input", img, tints, None)]
-    for name in trace.stage_names():
-        st = trace[name]
-        if st.kind not in ("conv", "relu", "pool"):
-            continue
-        out = np.asarray(st.output)
-        cols.append(Column(name, st.kind, out, ["activation"] * out.shape[0],
-                           colors.symmetric_range(out)))
-    flat = trace.stage_names("flatten")
-    flat_size = int(np.size(trace[flat[0]].output)) if flat else int(np.size(cols[-1].maps))
-    return OverviewData(cols, np.asarray(trace.probabilities, dtype=np.float64),
-                        list(trace.class_names), flat_size)
-
 
 # -- layout (scene units) --------------------------------------------------------------------
 MAP_H = 0.40          # side of one activation map
 MAP_GAP = 0.04        # vertical gap between maps
 COL_TOP = 3.08        # top of a 10-map column
 LEFT_X = -6.8         # left edge of the input column
+RIGHT_X = 6.75        # right edge of the prediction
+PREDICTION_Y = 3.42   # y of the prediction, on the title line
 COL_PITCH = 1.03      # distance between column centres
 OUT_GAP = 0.45        # gap between the last map column and the output bars
 OUT_BAR_MAX = 0.8     # output bar length of probability 1
 LABEL_SIZE = 18
 LINE_COLOR = "#c4c4c4"
 LINE_WIDTH = 0.6
+LABEL_ROW_GAP = 0.54  # how much lower the second row of column labels sits
 
 
 def map_y(j: int, n: int, n_max: int = 10) -> float:
@@ -133,6 +55,10 @@ def map_y(j: int, n: int, n_max: int = 10) -> float:
     pitch = MAP_H + MAP_GAP
     full_centre = COL_TOP - MAP_H / 2 - (n_max - 1) * pitch / 2
     return full_centre + ((n - 1) / 2 - j) * pitch
+
+
+#: Bottom edge of a full column: the column labels hang below it.
+COL_BOTTOM = map_y(9, 10) - MAP_H / 2
 
 
 def connections(starts: list, ends: list, full: bool) -> VMobject:
@@ -175,6 +101,12 @@ class Overview(CnnScene):
         },
     }
 
+    WORDS = {
+        "title": {"en": "TinyVGG", "zh": "TinyVGG 全貌"},
+        "classes": {"en": "{n} classes", "zh": "{n} 个类别"},
+        "prediction": {"en": "prediction:", "zh": "预测："},
+    }
+
     def setup(self) -> None:
         super().setup()
         self.data = self.get_overview_data()
@@ -207,17 +139,18 @@ class Overview(CnnScene):
     def get_label(self, i: int) -> VGroup:
         """Name and shape under column ``i``; odd columns one row lower so neighbours never touch."""
         col = self.data.columns[i]
-        x = self.column_x(i)
-        name = label(col.name, LABEL_SIZE)
-        shape = label(col.shape_text, LABEL_SIZE, colors.MUTED)
-        bottom = map_y(9, 10) - MAP_H / 2
-        row = i % 2
-        top = bottom - 0.08 - row * 0.54
+        return self.place_label(label(col.name, LABEL_SIZE),
+                                label(col.shape_text, LABEL_SIZE, colors.MUTED), self.column_x(i),
+                                row=i % 2)
+
+    def place_label(self, name, shape, x: float, row: int) -> VGroup:
+        """``name`` over ``shape`` under the columns at ``x`` (in label row ``row``), with a tick."""
+        top = COL_BOTTOM - 0.08 - row * LABEL_ROW_GAP
         txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
         txt.move_to([x, top - txt.height / 2, 0])
         if txt.get_left()[0] < LEFT_X:  # the first column's label stays inside the frame
             txt.shift(RIGHT * (LEFT_X - txt.get_left()[0]))
-        tick = Line([x, bottom - 0.02, 0], [x, txt.get_top()[1] + 0.04, 0],
+        tick = Line([x, COL_BOTTOM - 0.02, 0], [x, txt.get_top()[1] + 0.04, 0],
                     stroke_color=LINE_COLOR, stroke_width=1)
         return VGroup(tick, txt)
 
@@ -253,36 +186,29 @@ class Overview(CnnScene):
             bar = Rectangle(width=length, height=MAP_H * 0.7, stroke_width=0, fill_opacity=1,
                             fill_color=colors.LOGIT if top else colors.ORANGES[3])
             bar.move_to([x0 + length / 2, y, 0])
-            name = label("X" + d.class_names[j], LABEL_SIZE, colors.LOGIT if top else colors.INK,
-                         weight="BOLD" if top else "NORMAL")
-            name.shift(UP * (y - name[0].get_center()[1]))  # the capital X centred on the row
-            name.remove(name[0])  # ... puts every name on one baseline; then it goes
+            name = on_row(label("X" + d.class_names[j], LABEL_SIZE,
+                                colors.LOGIT if top else colors.INK,
+                                weight="BOLD" if top else "NORMAL"), y)
             name.shift(RIGHT * (x0 + OUT_BAR_MAX + 0.12 - name.get_left()[0]))
             rows.add(VGroup(frame, bar, name))
         return rows
 
     def get_output_label(self) -> VGroup:
-        d = self.data
-        x = self.out_left + OUT_BAR_MAX / 2
-        bottom = map_y(9, 10) - MAP_H / 2
-        name = label("output", LABEL_SIZE)
-        shape = label(f"{len(d.probabilities)} classes" if self.lang == "en"
-                      else f"{len(d.probabilities)} 个类别", LABEL_SIZE, colors.MUTED, self.lang)
-        txt = VGroup(name, shape).arrange(DOWN, buff=0.06)
-        txt.move_to([x, bottom - 0.08 - 0.54 - txt.height / 2, 0])
-        tick = Line([x, bottom - 0.02, 0], [x, txt.get_top()[1] + 0.04, 0],
-                    stroke_color=LINE_COLOR, stroke_width=1)
-        return VGroup(tick, txt)
+        """``output`` and the number of classes under the output bars, in the lower label row."""
+        n = len(self.data.probabilities)
+        return self.place_label(label("output", LABEL_SIZE),
+                                self.get_words("classes", LABEL_SIZE, colors.MUTED, n=n),
+                                self.out_left + OUT_BAR_MAX / 2, row=1)
 
     def get_prediction(self) -> MarkupText:
         """``prediction: espresso 81.8%`` at the top right."""
         d = self.data
         pct = f"{fmt(100 * float(d.probabilities[d.top]), 1)}%"
-        head = "prediction:" if self.lang == "en" else "预测："
+        head = self.words("prediction")
         g = CachedMarkupText(f'{head} <b><span foreground="{colors.LOGIT}">{escape(d.top_name)}</span></b> '
-                       f'<span foreground="{colors.LOGIT}">{pct}</span>',
-                       font=font_for(self.lang), font_size=22, color=colors.INK)
-        g.move_to([6.75 - g.width / 2, 3.42, 0])
+                             f'<span foreground="{colors.LOGIT}">{pct}</span>',
+                             font=font_for(self.lang), font_size=22, color=colors.INK)
+        g.move_to([RIGHT_X - g.width / 2, PREDICTION_Y, 0])
         return g
 
     # -- verbs ----------------------------------------------------------------------------------
@@ -297,25 +223,20 @@ class Overview(CnnScene):
     def construct(self) -> None:
         d = self.data
         values = d.narration_values()
-        title = self.get_title("TinyVGG" if self.lang == "en" else "TinyVGG 全貌", size=26)
-        n_cols = len(d.columns)
-        pools = [i for i, c in enumerate(d.columns) if c.kind == "pool"]
-        first_block_end = pools[0] if pools else n_cols - 1
+        title = self.get_title(self.words("title"), size=26)
+        block1, block2 = d.blocks()
         with self.beat("input", **values) as b:
             self.play(Write(title), run_time=b.part(0.15))
             self.play(FadeIn(self.get_column(0), lag_ratio=0.2), FadeIn(self.get_label(0)),
                       run_time=b.part(0.3))
-        block1 = list(range(1, first_block_end + 1))
         with self.beat("block1", **values) as b:
             for i in block1:
                 self.reveal_column(i, b.part(0.85 / len(block1)))
-        block2 = list(range(first_block_end + 1, n_cols))
         with self.beat("block2", **values) as b:
             for i in block2:
                 self.reveal_column(i, b.part(0.85 / max(1, len(block2))))
         with self.beat("output", **values) as b:
-            lines = self.get_connections(n_cols)
-            self.play(Create(lines), run_time=b.part(0.2))
+            self.play(Create(self.get_connections(len(d.columns))), run_time=b.part(0.2))
             rows = self.get_output()
             self.play(*[GrowFromEdge(r[1], LEFT) for r in rows],
                       *[FadeIn(VGroup(r[0], r[2])) for r in rows], FadeIn(self.get_output_label()),

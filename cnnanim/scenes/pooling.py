@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     UP,
     Arrow,
@@ -15,8 +14,9 @@ from manim import (
     FadeIn,
     FadeOut,
     FadeTransform,
-    Line,
+    Rectangle,
     SurroundingRectangle,
+    Text,
     Transform,
     UpdateFromAlphaFunc,
     VGroup,
@@ -24,111 +24,31 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import label, number
-from cnnanim.explain import maths
 from cnnanim.explain.numbers import decimals_for, fmt
+from cnnanim.explain.pooling import PoolingData, pooling_data
 from cnnanim.scenes.base import CnnScene
 
 #: Colour of output cells not computed yet.
 UNREVEALED = "#d9d9d9"
+#: The input and output maps: their centres' y and the input map's height.
+MAP_Y = 0.45
+MAP_HEIGHT = 3.8
+#: Centre of the enlarged window between the two maps.
+WINDOW_AT = (0.2, 0.95, 0)
 
 
-#: On-screen words per language (en, zh); numbers and names are filled in from the trace.
-LABELS = {
-    "title": ("Max pooling  {k}×{k}, stride {s}  ·  {a} → {b}",
-              "最大池化  {k}×{k}，步长 {s}  ·  {a} → {b}"),
-    "map": ("{stage}  ch {c}", "{stage}  通道 {c}"),
-    "max": ("max =", "最大值 ="),
-    "op": ("max {k}×{k}, stride {s}", "取最大 {k}×{k}，步长 {s}"),
-    "channels": ("× {c} channels, each pooled on its own", "× {c} 个通道，各自池化"),
-}
+class WindowView(NamedTuple):
+    """What one pooling window shows: its box on the input map, the zoom lines, the enlarged
+    grid (with its maximum outlined), ``max = m``, its output cell's box and the arrow there."""
 
-
-def words(key: str, lang: str = "en", **values) -> str:
-    """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
-    en, zh = LABELS[key]
-    return (zh if lang == "zh" else en).format(**values)
-
-
-def choose_windows(x_map: np.ndarray, count: int = 3, size: int = 2,
-                   stride: int = 2) -> list[tuple[int, int]]:
-    """Output positions (row, col) of ``count`` pooling windows worth showing.
-
-    Prefers windows whose values are all positive and distinct with a large maximum, and tries
-    to show the maximum at different places inside the window. Deterministic.
-    """
-    x = np.asarray(x_map, dtype=np.float64)
-    win = np.lib.stride_tricks.sliding_window_view(x, (size, size))[::stride, ::stride]
-    oh, ow = win.shape[:2]
-    flat = win.reshape(oh, ow, -1)
-    nonzero = (flat > 0).sum(axis=-1)
-    distinct = np.array([[len(np.unique(flat[r, c])) for c in range(ow)] for r in range(oh)])
-    mx = flat.max(axis=-1)
-    score = (nonzero + distinct) * (mx.max() + 1.0) + mx
-    where = flat.argmax(axis=-1)
-    order = np.argsort(-score, axis=None, kind="stable")
-    chosen: list[tuple[int, int]] = []
-    used_arg: set[int] = set()
-    for idx in order:  # first pass: one window per argmax position, spread over the map
-        r, c = divmod(int(idx), ow)
-        if int(where[r, c]) in used_arg:
-            continue
-        if any(abs(r - r2) + abs(c - c2) < max(2, oh // 4) for r2, c2 in chosen):
-            continue
-        chosen.append((r, c))
-        used_arg.add(int(where[r, c]))
-        if len(chosen) == count:
-            return chosen
-    for idx in order:  # fill up if the map is too uniform
-        r, c = divmod(int(idx), ow)
-        if (r, c) not in chosen:
-            chosen.append((r, c))
-        if len(chosen) == count:
-            break
-    return chosen
-
-
-@dataclass(frozen=True)
-class PoolingData:
-    """The numbers the pooling scene shows.
-
-    Attributes
-    ----------
-    stage, input_stage : str
-        The pool stage and the stage that feeds it (e.g. max_pool_1, relu_1_2).
-    channel, size, stride : int
-    input_map, output_map : numpy.ndarray
-        The channel before and after pooling (output == the trace's pool output).
-    windows : list of maths.PoolWindow
-        The windows shown, with their real maximum (argmax from maths.pool_window).
-    vmax : float
-        Shared colour half-range.
-    """
-
-    stage: str
-    input_stage: str
-    channel: int
-    size: int
-    stride: int
-    input_map: np.ndarray
-    output_map: np.ndarray
-    windows: list
-    vmax: float
-
-
-def pooling_data(trace, layer: str, channel: int, count: int = 3) -> PoolingData:
-    """Everything the pooling scene shows for pool stage ``layer`` and ``channel``."""
-    names = trace.stage_names()
-    st = trace[layer]
-    input_stage = names[names.index(layer) - 1]
-    size, stride = st.kernel_size or 2, st.stride or 2
-    x = np.asarray(st.input, dtype=np.float64)
-    out = maths.max_pool(x, size, stride)[channel]
-    windows = [maths.pool_window(x, channel, r, c, size, stride)
-               for r, c in choose_windows(x[channel], count, size, stride)]
-    return PoolingData(layer, input_stage, channel, size, stride, x[channel], out, windows,
-                       colors.symmetric_range(x[channel]))
+    box: Rectangle
+    lines: VGroup
+    grid: VGroup
+    formula: VGroup
+    out_box: Rectangle
+    arrow: Arrow
 
 
 class Pooling(CnnScene):
@@ -175,6 +95,15 @@ class Pooling(CnnScene):
         },
     }
 
+    WORDS = {
+        "title": {"en": "Max pooling  {k}×{k}, stride {s}  ·  {a} → {b}",
+                  "zh": "最大池化  {k}×{k}，步长 {s}  ·  {a} → {b}"},
+        "map": {"en": "{stage}  ch {c}", "zh": "{stage}  通道 {c}"},
+        "max": {"en": "max =", "zh": "最大值 ="},
+        "op": {"en": "max {k}×{k}, stride {s}", "zh": "取最大 {k}×{k}，步长 {s}"},
+        "channels": {"en": "× {c} channels, each pooled on its own", "zh": "× {c} 个通道，各自池化"},
+    }
+
     def setup(self) -> None:
         super().setup()
         self.data = self.get_pooling_data()
@@ -182,13 +111,133 @@ class Pooling(CnnScene):
         self.revealed = np.zeros(self.data.output_map.shape, dtype=bool)
 
     def get_pooling_data(self) -> PoolingData:
-        """The real windows and maps (see :func:`pooling_data`)."""
+        """The real windows and maps (see :func:`~cnnanim.explain.pooling.pooling_data`)."""
         return pooling_data(self.trace, self.layer, self.neuron)
 
+    def window_beat_key(self) -> str:
+        """``window``, or ``window_dead`` when the input channel is zero everywhere."""
+        return "window" if self.data.input_map.max() > 0 else "window_dead"
+
+    # -- storyboard -------------------------------------------------------------------------
+    def construct(self) -> None:
+        d = self.data
+        n, m = d.input_map.shape[0], d.output_map.shape[0]
+        title = self.get_title(self.words("title", k=d.size, s=d.stride, a=d.input_stage,
+                                          b=d.stage))
+        inmap, in_label = self.place_input_map()
+        outmap, out_label = self.place_output_map()
+        with self.beat("intro", k=d.size, s=d.stride) as b:
+            self.play(Write(title), FadeIn(inmap), FadeIn(in_label), run_time=b.part(0.35))
+            self.play(FadeIn(outmap), FadeIn(out_label), run_time=b.part(0.25))
+
+        w = d.windows[0]
+        view = self.place_window(w, inmap, outmap)
+        with self.beat(self.window_beat_key(), input=d.input_stage,
+                       value=fmt(w.value, self.decimals)) as b:
+            self.play(Create(view.box), Create(view.lines), FadeIn(view.grid[0]),
+                      run_time=b.part(0.25))
+            self.play(Create(view.grid[1]), Write(view.formula), run_time=b.part(0.3))
+            self.play(Create(view.arrow), Create(view.out_box), self.reveal_window(outmap, w),
+                      run_time=b.part(0.2))
+
+        with self.beat("more") as b:
+            share = 0.85 / max(1, len(d.windows) - 1)
+            for w in d.windows[1:]:
+                view = self.move_window(view, w, inmap, outmap, share * b.duration)
+
+        last = inmap.get_cell_box(n - d.size, n - d.size, d.size, d.size)
+        with self.beat("sweep") as b:
+            self.play(FadeOut(VGroup(view.grid, view.formula, view.lines, view.arrow,
+                                     view.out_box)), run_time=b.part(0.2))
+            self.play(self.reveal_rows(outmap), view.box.animate.move_to(last),
+                      run_time=b.part(0.6))
+
+        size_in = self.get_size_label(n, in_label)
+        size_out = self.get_size_label(m, out_label)
+        big_arrow, arrow_label = self.get_pool_arrow(inmap, outmap)
+        with self.beat("halve", n=n, m=m) as b:
+            self.play(FadeOut(view.box), Create(big_arrow), FadeIn(arrow_label),
+                      run_time=b.part(0.2))
+            self.play(FadeIn(size_in), FadeIn(size_out), run_time=b.part(0.2))
+
+        c = self.trace[self.layer].output.shape[0]
+        note = self.get_words("channels", 22, colors.MUTED, c=c).next_to(big_arrow, DOWN, buff=0.25)
+        with self.beat("channels", c=c) as b:
+            self.play(FadeIn(note), run_time=b.part(0.2))
+
+    # -- narrated verbs ---------------------------------------------------------------------
+    def move_window(self, view: WindowView, w, inmap: FeatureMap, outmap: FeatureMap,
+                    run_time: float) -> WindowView:
+        """Move the shown window to ``w``: new box, grid, maximum and output cell; reveal it.
+
+        Returns what is shown now (the box, lines and output box are the moved ones).
+        """
+        new = self.place_window(w, inmap, outmap)
+        self.play(Transform(view.box, new.box), Transform(view.lines, new.lines),
+                  FadeTransform(view.grid, new.grid), FadeTransform(view.formula, new.formula),
+                  FadeOut(view.arrow), Transform(view.out_box, new.out_box),
+                  run_time=run_time * 0.5)
+        self.play(Create(new.arrow), self.reveal_window(outmap, w), run_time=run_time * 0.4)
+        return view._replace(grid=new.grid, formula=new.formula, arrow=new.arrow)
+
+    def reveal_window(self, outmap: FeatureMap, w) -> UpdateFromAlphaFunc:
+        """Colour the output cell of window ``w`` half-way through the animation."""
+        return UpdateFromAlphaFunc(outmap, lambda mob, a: self.reveal(mob, [(w.row, w.col)])
+                                   if a > 0.5 else None)
+
+    def reveal_rows(self, outmap: FeatureMap) -> UpdateFromAlphaFunc:
+        """Colour the output map row by row, top to bottom."""
+        m = self.data.output_map.shape[0]
+        return UpdateFromAlphaFunc(outmap, lambda mob, a: self.reveal(
+            mob, self.data.cells_in_rows(int(round(a * m)))))
+
+    def reveal(self, outmap: FeatureMap, cells) -> None:
+        """Mark ``cells`` of the output map computed and recolour it."""
+        for r, c in cells:
+            self.revealed[r, c] = True
+        outmap.set_values(self.output_rgb())
+
     # -- builders ---------------------------------------------------------------------------
-    def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
-        """A label of :data:`LABELS` in the scene's language and font."""
-        return label(words(key, self.lang, **values), size, color, lang=self.lang)
+    def place_input_map(self) -> tuple[FeatureMap, Text]:
+        """The input channel at the left, its name below."""
+        d = self.data
+        inmap = FeatureMap(d.input_map, vmax=d.vmax, height=MAP_HEIGHT).move_to([-4.55, MAP_Y, 0])
+        return inmap, self.get_map_label(inmap, d.input_stage)
+
+    def place_output_map(self) -> tuple[FeatureMap, Text]:
+        """The output channel at the right (grey until computed), to scale, its name below."""
+        d = self.data
+        n, m = d.input_map.shape[0], d.output_map.shape[0]
+        outmap = FeatureMap(self.output_rgb(), scale="rgb", height=MAP_HEIGHT * m / n)
+        outmap.move_to([4.9, MAP_Y, 0])
+        return outmap, self.get_map_label(outmap, d.stage)
+
+    def get_map_label(self, fmap: FeatureMap, stage: str) -> Text:
+        """``stage  ch c`` under ``fmap``."""
+        return self.get_words("map", 20, stage=stage, c=self.data.channel).next_to(
+            fmap, DOWN, buff=0.15)
+
+    def get_size_label(self, n: int, under: Text) -> Text:
+        """``n × n`` in bold under the label ``under``."""
+        return label(f"{n} × {n}", 26, weight="BOLD").next_to(under, DOWN, buff=0.12)
+
+    def place_window(self, w, inmap: FeatureMap, outmap: FeatureMap) -> WindowView:
+        """Window ``w``: its box on ``inmap``, enlarged between the maps, and its output cell."""
+        d = self.data
+        box = inmap.get_cell_box(w.top, w.left, d.size, d.size, stroke_width=3)
+        grid = self.get_grid(w).move_to(np.array(WINDOW_AT))
+        formula = self.get_formula(w).next_to(grid, DOWN, buff=0.35)
+        out_box = outmap.get_cell_box(w.row, w.col, stroke_width=3)
+        arrow = Arrow(grid.get_right(), out_box.get_center(), buff=0.15, color=colors.HIGHLIGHT,
+                      stroke_width=3)
+        return WindowView(box, zoom_lines(box, grid[0]), grid, formula, out_box, arrow)
+
+    def get_pool_arrow(self, inmap: FeatureMap, outmap: FeatureMap) -> tuple[Arrow, Text]:
+        """The arrow from the input map to the output map, ``max k×k, stride s`` above it."""
+        d = self.data
+        arrow = Arrow(inmap.get_right(), outmap.get_left(), buff=0.35, color=colors.INK,
+                      stroke_width=4)
+        return arrow, self.get_words("op", 22, k=d.size, s=d.stride).next_to(arrow, UP, buff=0.15)
 
     def output_rgb(self) -> np.ndarray:
         """Output map colours: real colours where revealed, grey elsewhere."""
@@ -207,95 +256,5 @@ class Pooling(CnnScene):
 
     def get_formula(self, w) -> VGroup:
         """``max = m`` with the window's real maximum."""
-        return VGroup(self.text("max", 26), number(w.value, self.decimals, 26, colors.POSITIVE)
-                      ).arrange(RIGHT, buff=0.15)
-
-    def reveal(self, outmap: FeatureMap, cells) -> None:
-        for r, c in cells:
-            self.revealed[r, c] = True
-        outmap.set_values(self.output_rgb())
-
-    # -- storyboard -------------------------------------------------------------------------
-    def construct(self) -> None:
-        d = self.data
-        n, m = d.input_map.shape[0], d.output_map.shape[0]
-        title = self.get_title(words("title", self.lang, k=d.size, s=d.stride, a=d.input_stage,
-                                     b=d.stage))
-        inmap = FeatureMap(d.input_map, vmax=d.vmax, height=3.8).move_to([-4.55, 0.45, 0])
-        in_label = self.text("map", 20, stage=d.input_stage, c=d.channel).next_to(inmap, DOWN, buff=0.15)
-        outmap = FeatureMap(self.output_rgb(), scale="rgb", height=3.8 * m / n)
-        outmap.move_to([4.9, 0.45, 0])
-        out_label = self.text("map", 20, stage=d.stage, c=d.channel).next_to(outmap, DOWN, buff=0.15)
-        with self.beat("intro", k=d.size, s=d.stride) as b:
-            self.play(Write(title), FadeIn(inmap), FadeIn(in_label), run_time=b.part(0.35))
-            self.play(FadeIn(outmap), FadeIn(out_label), run_time=b.part(0.25))
-
-        grid_pos = np.array([0.2, 0.95, 0])
-        w = d.windows[0]
-        box = inmap.get_cell_box(w.top, w.left, d.size, d.size, stroke_width=3)
-        grid = self.get_grid(w).move_to(grid_pos)
-        lines = self.get_zoom_lines(box, grid[0])
-        formula = self.get_formula(w).next_to(grid, DOWN, buff=0.35)
-        obox = outmap.get_cell_box(w.row, w.col, stroke_width=3)
-        arrow = Arrow(grid.get_right(), obox.get_center(), buff=0.15, color=colors.HIGHLIGHT,
-                      stroke_width=3)
-        key = "window" if d.input_map.max() > 0 else "window_dead"
-        with self.beat(key, input=d.input_stage, value=fmt(w.value, self.decimals)) as b:
-            self.play(Create(box), Create(lines), FadeIn(grid[0]), run_time=b.part(0.25))
-            self.play(Create(grid[1]), Write(formula), run_time=b.part(0.3))
-            self.play(Create(arrow), Create(obox),
-                      UpdateFromAlphaFunc(outmap, lambda mob, a: self.reveal(mob, [(w.row, w.col)])
-                                          if a > 0.5 else None), run_time=b.part(0.2))
-
-        with self.beat("more") as b:
-            share = 0.85 / max(1, len(d.windows) - 1)
-            for w in d.windows[1:]:
-                nbox = inmap.get_cell_box(w.top, w.left, d.size, d.size, stroke_width=3)
-                ngrid = self.get_grid(w).move_to(grid_pos)
-                nformula = self.get_formula(w).next_to(ngrid, DOWN, buff=0.35)
-                nobox = outmap.get_cell_box(w.row, w.col, stroke_width=3)
-                narrow = Arrow(ngrid.get_right(), nobox.get_center(), buff=0.15,
-                               color=colors.HIGHLIGHT, stroke_width=3)
-                self.play(Transform(box, nbox), Transform(lines, self.get_zoom_lines(nbox, ngrid[0])),
-                          FadeTransform(grid, ngrid), FadeTransform(formula, nformula),
-                          FadeOut(arrow), Transform(obox, nobox), run_time=share * b.duration * 0.5)
-                grid, formula = ngrid, nformula
-                arrow = narrow
-                self.play(Create(arrow),
-                          UpdateFromAlphaFunc(outmap, lambda mob, a, w=w: self.reveal(
-                              mob, [(w.row, w.col)]) if a > 0.5 else None),
-                          run_time=share * b.duration * 0.4)
-
-        rows = [[(r, c) for c in range(m)] for r in range(m)]
-
-        def sweep(mob, a):
-            k = int(round(a * m))
-            self.reveal(mob, [cell for row in rows[:k] for cell in row])
-
-        with self.beat("sweep") as b:
-            self.play(FadeOut(VGroup(grid, formula, lines, arrow, obox)), run_time=b.part(0.2))
-            self.play(UpdateFromAlphaFunc(outmap, sweep),
-                      box.animate.move_to(inmap.get_cell_box(n - d.size, n - d.size, d.size,
-                                                             d.size)),
-                      run_time=b.part(0.6))
-
-        size_in = label(f"{n} × {n}", 26, weight="BOLD").next_to(in_label, DOWN, buff=0.12)
-        size_out = label(f"{m} × {m}", 26, weight="BOLD").next_to(out_label, DOWN, buff=0.12)
-        big_arrow = Arrow(inmap.get_right(), outmap.get_left(), buff=0.35, color=colors.INK,
-                          stroke_width=4)
-        arrow_label = self.text("op", 22, k=d.size, s=d.stride).next_to(
-            big_arrow, UP, buff=0.15)
-        with self.beat("halve", n=n, m=m) as b:
-            self.play(FadeOut(box), Create(big_arrow), FadeIn(arrow_label), run_time=b.part(0.2))
-            self.play(FadeIn(size_in), FadeIn(size_out), run_time=b.part(0.2))
-        c = self.trace[self.layer].output.shape[0]
-        note = self.text("channels", 22, colors.MUTED, c=c)
-        note.next_to(big_arrow, DOWN, buff=0.25)
-        with self.beat("channels", c=c) as b:
-            self.play(FadeIn(note), run_time=b.part(0.2))
-
-    def get_zoom_lines(self, box, grid) -> VGroup:
-        """Two thin lines from a window on the map to its enlarged grid."""
-        g = VGroup(Line(box.get_corner(UP + RIGHT), grid.get_corner(UP + LEFT)),
-                   Line(box.get_corner(DOWN + RIGHT), grid.get_corner(DOWN + LEFT)))
-        return g.set_stroke(colors.HIGHLIGHT, 1.5)
+        return VGroup(self.get_words("max", 26),
+                      number(w.value, self.decimals, 26, colors.POSITIVE)).arrange(RIGHT, buff=0.15)

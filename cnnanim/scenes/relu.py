@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 from manim import (
@@ -23,120 +22,22 @@ from manim import (
     ReplacementTransform,
     UpdateFromAlphaFunc,
     VGroup,
+    VMobject,
     Write,
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import FeatureMap, NumberGrid
+from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import label, number
-from cnnanim.explain import maths
 from cnnanim.explain.numbers import decimals_for, fmt
+from cnnanim.explain.relu import ReluWindowData, best_channel, relu_pair, relu_window_data
 from cnnanim.scenes.base import CnnScene
+from cnnanim.speech.narration import Beat
 
-#: On-screen words per language (en, zh); numbers and names are filled in from the trace.
-LABELS = {
-    "title": ("ReLU  ·  {conv} → {relu}", "ReLU 激活  ·  {conv} → {relu}"),
-    "map": ("{stage}  ch {c}", "{stage}  通道 {c}"),
-    "formula": ("ReLU(x) = max(0, x)", "ReLU(x) = max(0, x)"),
-    "chain": ("conv → ReLU → conv → ReLU → …", "卷积 → ReLU → 卷积 → ReLU → …"),
-    "collapse": ("without ReLU: W₂(W₁x) = (W₂W₁)x", "没有 ReLU：W₂(W₁x) = (W₂W₁)x"),
-    "one_layer": ("= one linear layer", "多层只等于一层线性"),
-    "faster": ("trains faster than sigmoid", "比 sigmoid 训练更快"),
-}
-
-
-def words(key: str, lang: str = "en", **values) -> str:
-    """On-screen words ``key`` of :data:`LABELS` in ``lang``."""
-    en, zh = LABELS[key]
-    return (zh if lang == "zh" else en).format(**values)
-
-
-def relu_pair(trace, layer: str) -> tuple[str, str]:
-    """(conv stage, relu stage) for a conv or relu stage name (conv_1_1 <-> relu_1_1)."""
-    suffix = layer.split("_", 1)[1]
-    conv, rel = f"conv_{suffix}", f"relu_{suffix}"
-    return conv, rel
-
-
-def choose_window(conv_map: np.ndarray, size: int = 4) -> tuple[int, int]:
-    """Top-left of a ``size`` x ``size`` window mixing clearly negative and positive values.
-
-    Scores every window by min(sum of its negative magnitudes, sum of its positives), so both
-    signs are present and strong; a map of one sign falls back to the largest magnitudes. The
-    first best window in row-major order wins (deterministic).
-    """
-    x = np.asarray(conv_map, dtype=np.float64)
-    win = np.lib.stride_tricks.sliding_window_view(x, (size, size))
-    neg = np.clip(-win, 0, None).sum(axis=(-1, -2))
-    pos = np.clip(win, 0, None).sum(axis=(-1, -2))
-    score = np.minimum(neg, pos)
-    if not score.max() > 0:
-        score = neg + pos
-    flat = int(np.argmax(score))
-    return divmod(flat, score.shape[1])
-
-
-def best_channel(conv_out: np.ndarray) -> int:
-    """The channel where ReLU shows best: strong negative and strong positive values.
-
-    Scores each channel of a conv output (C, H, W) by min(sum of negative magnitudes, sum of
-    positives); the first best channel wins.
-    """
-    x = np.asarray(conv_out, dtype=np.float64).reshape(len(conv_out), -1)
-    neg = np.clip(-x, 0, None).sum(axis=1)
-    pos = np.clip(x, 0, None).sum(axis=1)
-    return int(np.argmax(np.minimum(neg, pos)))
-
-
-@dataclass(frozen=True)
-class ReluWindowData:
-    """The numbers the ReLU scene shows.
-
-    Attributes
-    ----------
-    conv_stage, relu_stage : str
-    channel : int
-    top, left, size : int
-        The window in the conv output map.
-    before, after : numpy.ndarray
-        (size, size) conv values and their ReLU (== the relu stage's output there).
-    conv_map, relu_map : numpy.ndarray
-        The whole channel before and after ReLU.
-    vmax : float
-        Shared colour half-range (largest magnitude of the conv map).
-    negative, positive : tuple of int
-        (row, col) inside the window of the example negative (most negative) and positive
-        (largest) values.
-    """
-
-    conv_stage: str
-    relu_stage: str
-    channel: int
-    top: int
-    left: int
-    size: int
-    before: np.ndarray
-    after: np.ndarray
-    conv_map: np.ndarray
-    relu_map: np.ndarray
-    vmax: float
-    negative: tuple[int, int]
-    positive: tuple[int, int]
-
-
-def relu_window_data(trace, layer: str, channel: int, size: int = 4) -> ReluWindowData:
-    """Everything the ReLU scene shows for ``layer`` (conv or relu stage) and ``channel``."""
-    conv, rel = relu_pair(trace, layer)
-    conv_map = np.asarray(trace[conv].output[channel], dtype=np.float64)
-    relu_map = maths.relu(conv_map)
-    top, left = choose_window(conv_map, size)
-    before = conv_map[top:top + size, left:left + size].copy()
-    after = maths.relu(before)
-    neg = np.unravel_index(int(np.argmin(before)), before.shape)
-    pos = np.unravel_index(int(np.argmax(before)), before.shape)
-    return ReluWindowData(conv, rel, channel, top, left, size, before, after, conv_map, relu_map,
-                          colors.symmetric_range(conv_map), (int(neg[0]), int(neg[1])),
-                          (int(pos[0]), int(pos[1])))
+#: The row the maps, the window and the reminders sit on (their centres' y).
+ROW_Y = 0.35
+#: Widest the reminders of the last beat may be.
+WHY_WIDTH = 4.6
 
 
 class Relu(CnnScene):
@@ -190,6 +91,17 @@ class Relu(CnnScene):
         },
     }
 
+    WORDS = {
+        "title": {"en": "ReLU  ·  {conv} → {relu}", "zh": "ReLU 激活  ·  {conv} → {relu}"},
+        "map": {"en": "{stage}  ch {c}", "zh": "{stage}  通道 {c}"},
+        "formula": {"en": "ReLU(x) = max(0, x)", "zh": "ReLU(x) = max(0, x)"},
+        "formula_short": {"en": "max(0, x)", "zh": "max(0, x)"},
+        "chain": {"en": "conv → ReLU → conv → ReLU → …", "zh": "卷积 → ReLU → 卷积 → ReLU → …"},
+        "collapse": {"en": "without ReLU: W₂(W₁x) = (W₂W₁)x", "zh": "没有 ReLU：W₂(W₁x) = (W₂W₁)x"},
+        "one_layer": {"en": "= one linear layer", "zh": "多层只等于一层线性"},
+        "faster": {"en": "trains faster than sigmoid", "zh": "比 sigmoid 训练更快"},
+    }
+
     def setup(self) -> None:
         """Load the trace; without an explicit neuron, show the channel where ReLU shows best."""
         super().setup()
@@ -207,14 +119,161 @@ class Relu(CnnScene):
             return "apply_pos"
         return "apply"
 
+    def map_beat_key(self) -> str:
+        """``map``, or ``map_pos`` when the whole conv map has no negative value."""
+        return "map" if (self.data.conv_map < 0).any() else "map_pos"
+
     def get_window_data(self) -> ReluWindowData:
-        """The real window, maps and colour range (see :func:`relu_window_data`)."""
+        """The real window, maps and colour range (see
+        :func:`~cnnanim.explain.relu.relu_window_data`)."""
         return relu_window_data(self.trace, self.layer, self.neuron)
 
+    # -- storyboard -------------------------------------------------------------------------
+    def construct(self) -> None:
+        d = self.data
+        title = self.get_title(self.words("title", conv=d.conv_stage, relu=d.relu_stage))
+        graph = self.place_big_graph()
+        with self.beat("graph") as b:
+            self.play(Write(title), Create(graph[0]), run_time=b.part(0.3))
+            self.play(Create(graph[1]), FadeIn(graph[2:]), run_time=b.part(0.35))
+
+        cmap, cmap_label = self.place_map(d.conv_stage, x=-4.6)
+        box = cmap.get_cell_box(d.top, d.left, d.size, d.size, stroke_width=3)
+        grid = self.get_grid(d.before).move_to([0, ROW_Y, 0])
+        lines = zoom_lines(box, grid)
+        with self.beat("window", size=d.size, conv=d.conv_stage, channel=d.channel) as b:
+            small = self.place_window_graph()
+            self.play(ReplacementTransform(graph, small), run_time=b.part(0.25))
+            graph = small
+            self.play(FadeIn(cmap), FadeIn(cmap_label), Create(box), run_time=b.part(0.2))
+            self.play(Create(lines), FadeIn(grid), run_time=b.part(0.25))
+
+        after = self.get_grid(d.after).move_to(grid)
+        examples, neg_ex, pos_ex = self.place_examples(grid)
+        dots = VGroup()
+        with self.beat(self.apply_beat_key(), neg=fmt(d.before[d.negative], self.decimals),
+                       pos=fmt(d.before[d.positive], self.decimals)) as b:
+            if d.negative_cells:
+                dots.add(self.zero_negatives(grid, after, neg_ex, graph[0], b))
+            if d.kept_cells:
+                dots.add(self.keep_positives(grid, pos_ex, graph[0], b))
+
+        rmap, rmap_label = self.place_map(d.relu_stage, x=0.2)
+        arrow, arrow_label = self.get_relu_arrow(cmap, rmap)
+        with self.beat(self.map_beat_key(), relu=d.relu_stage) as b:
+            self.play(FadeOut(self.get_window_shown(grid, after)), FadeOut(examples),
+                      FadeOut(lines), FadeOut(box), run_time=b.part(0.12))
+            self.play(FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
+                      run_time=b.part(0.15))
+            self.play(self.sweep_relu(rmap), run_time=b.part(0.45))
+
+        why = self.get_why().move_to([4.3, ROW_Y, 0])
+        with self.beat("why") as b:
+            self.play(FadeOut(graph), *([FadeOut(dots)] if len(dots) else []), FadeIn(why[0]),
+                      run_time=b.part(0.2))
+            self.play(FadeIn(why[1]), run_time=b.part(0.2))
+            self.play(FadeIn(why[2]), run_time=b.part(0.15))
+            self.play(FadeIn(why[3]), run_time=b.part(0.15))
+
+    # -- narrated verbs ---------------------------------------------------------------------
+    def zero_negatives(self, grid: NumberGrid, after: NumberGrid, example: VGroup, axes: Axes,
+                       b: Beat) -> Dot:
+        """The window's negative cells become their ReLU (zero); a dot drops onto the graph.
+
+        Returns the dot, left on the graph at (x, 0).
+        """
+        d = self.data
+        neg = d.before[d.negative]
+        dot = Dot(axes.c2p(neg, neg), radius=0.08, color=colors.NEGATIVE)
+        cells = d.negative_cells
+        self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
+                    for r, c in cells],
+                  *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
+                    for r, c in cells], FadeIn(example), FadeIn(dot),
+                  run_time=b.part(0.3))
+        self.play(dot.animate.move_to(axes.c2p(neg, 0)), run_time=b.part(0.15))
+        return dot
+
+    def keep_positives(self, grid: NumberGrid, example: VGroup | None, axes: Axes, b: Beat) -> Dot:
+        """The values ReLU keeps flash; the positive example (if shown) and its dot appear.
+
+        Returns the dot at (x, x) on the graph.
+        """
+        d = self.data
+        pos = d.before[d.positive]
+        dot = Dot(axes.c2p(pos, pos), radius=0.08, color=colors.POSITIVE)
+        self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT, scale_factor=1.15)
+                    for r, c in d.kept_cells],
+                  *([FadeIn(example), FadeIn(dot)] if example is not None else []),
+                  run_time=b.part(0.3))
+        return dot
+
+    def sweep_relu(self, rmap: FeatureMap) -> UpdateFromAlphaFunc:
+        """Recolour ``rmap`` row by row from the conv map to its ReLU."""
+        d = self.data
+        rows = d.conv_map.shape[0]
+
+        def sweep(m, alpha):
+            m.set_values(d.swept_map(int(round(alpha * rows))), vmax=d.vmax)
+
+        return UpdateFromAlphaFunc(rmap, sweep)
+
     # -- builders ---------------------------------------------------------------------------
-    def get_graph(self, width: float = 3.6, height: float = 2.6,
-                  formula: str | None = None, span: float | None = None) -> VGroup:
-        """Axes and the graph of max(0, x); tick labels are plain Text (no LaTeX).
+    def place_big_graph(self) -> VGroup:
+        """The graph of max(0, x) large in the middle of the frame (first beat)."""
+        return self.get_graph(width=5.4, height=3.9).move_to([0, 0.55, 0])
+
+    def place_window_graph(self) -> VGroup:
+        """The graph fitted to the window's values, at the right of the frame."""
+        span = float(np.abs(self.data.before).max())
+        return self.get_graph(3.0, 2.7, "formula_short", span=span).move_to([4.6, 0.45, 0])
+
+    def place_map(self, stage: str, x: float) -> tuple[FeatureMap, VMobject]:
+        """The channel map (conv values) centred at ``x`` on the row, and its label below."""
+        d = self.data
+        fmap = self.get_conv_map().move_to([x, ROW_Y, 0])
+        name = self.get_words("map", 20, stage=stage, c=d.channel).next_to(fmap, DOWN, buff=0.15)
+        return fmap, name
+
+    def place_examples(self, grid: NumberGrid) -> tuple[VGroup, VGroup | None, VGroup | None]:
+        """``x → ReLU(x)`` for the most negative and the largest value, under the window.
+
+        Returns the group shown, its negative example and its positive one (None when not
+        shown: the window's signs decide; a window of zeros shows the positive one).
+        """
+        d = self.data
+        neg, pos = d.negative, d.positive
+        neg_ex = VGroup(number(d.before[neg], self.decimals, 22, colors.NEGATIVE),
+                        label("→", 22), number(d.after[neg], self.decimals, 22))
+        pos_ex = VGroup(number(d.before[pos], self.decimals, 22, colors.POSITIVE),
+                        label("→", 22), number(d.after[pos], self.decimals, 22, colors.POSITIVE))
+        has_neg, has_pos = bool((d.before < 0).any()), bool((d.before > 0).any())
+        shown = [ex for ex, keep in ((neg_ex, has_neg), (pos_ex, has_pos)) if keep] or [pos_ex]
+        for ex in (neg_ex, pos_ex):
+            ex.arrange(RIGHT, buff=0.15)
+        examples = VGroup(*shown).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        examples.next_to(grid, DOWN, buff=0.25)
+        return (examples, neg_ex if neg_ex in shown else None,
+                pos_ex if pos_ex in shown else None)
+
+    def get_window_shown(self, grid: NumberGrid, after: NumberGrid) -> VGroup:
+        """The window's cells as shown after ReLU (zeroed from ``after``, kept from ``grid``)."""
+        neg, kept = self.data.negative_cells, self.data.kept_cells
+        return VGroup(*[after.get_cell(r, c) for r, c in neg],
+                      *[after.get_number(r, c) for r, c in neg],
+                      *[grid.get_cell(r, c) for r, c in kept],
+                      *[grid.get_number(r, c) for r, c in kept])
+
+    def get_relu_arrow(self, cmap: FeatureMap, rmap: FeatureMap) -> tuple[Arrow, VMobject]:
+        """An arrow from the conv map to the ReLU map, and its ``ReLU`` label."""
+        arrow = Arrow(cmap.get_right(), rmap.get_left(), buff=0.2, color=colors.INK,
+                      stroke_width=3)
+        return arrow, label("ReLU", 20).next_to(arrow, UP, buff=0.1)
+
+    def get_graph(self, width: float = 3.6, height: float = 2.6, formula: str = "formula",
+                  span: float | None = None) -> VGroup:
+        """Axes and the graph of max(0, x) under the words ``formula``; tick labels are plain
+        Text (no LaTeX).
 
         Without ``span`` the axes run from -3 to 3; with it they fit the window's values
         (ticks at -span and span) and a dashed line y = x shows what ReLU changes.
@@ -242,8 +301,8 @@ class Relu(CnnScene):
                 ticks.add(Line(axes.c2p(x, y) - d, axes.c2p(x, y) + d, color=colors.INK,
                                stroke_width=2))
         xl = label("x", 22).next_to(axes.x_axis.get_right(), RIGHT, buff=0.1)
-        formula = label(formula or words("formula", self.lang), 24, colors.POSITIVE)
-        formula.next_to(axes, UP, buff=0.2)
+        # a formula: drawn in the Latin font in every language
+        formula = label(self.words(formula), 24, colors.POSITIVE).next_to(axes, UP, buff=0.2)
         g = VGroup(axes, graph, ticks, xl, formula)
         if span is not None:
             ident = DashedLine(axes.c2p(xr[0], xr[0]), axes.c2p(0, 0), color=colors.MUTED,
@@ -251,118 +310,22 @@ class Relu(CnnScene):
             g.add(ident)
         return g
 
-    def text(self, key: str, size: float = 20, color: str = colors.INK, **values):
-        """A label of :data:`LABELS` in the scene's language and font."""
-        return label(words(key, self.lang, **values), size, color, lang=self.lang)
-
     def get_conv_map(self, height: float = 3.0) -> FeatureMap:
+        """The channel's conv map on the shared colour range."""
         return FeatureMap(self.data.conv_map, vmax=self.data.vmax, height=height)
 
     def get_grid(self, values: np.ndarray, cell: float = 0.85) -> NumberGrid:
+        """A window's values in activation-coloured cells."""
         return NumberGrid(values, scale="activation", vmax=self.data.vmax, cell=cell,
                           decimals=self.decimals, font_size=20)
 
-    # -- storyboard -------------------------------------------------------------------------
-    def construct(self) -> None:
-        d = self.data
-        title = self.get_title(words("title", self.lang, conv=d.conv_stage, relu=d.relu_stage))
-        graph = self.get_graph(width=5.4, height=3.9).move_to([0, 0.55, 0])
-        with self.beat("graph") as b:
-            self.play(Write(title), Create(graph[0]), run_time=b.part(0.3))
-            self.play(Create(graph[1]), FadeIn(graph[2:]), run_time=b.part(0.35))
-
-        cmap = self.get_conv_map().move_to([-4.6, 0.35, 0])
-        cmap_label = self.text("map", 20, stage=d.conv_stage, c=d.channel).next_to(cmap, DOWN, buff=0.15)
-        box = cmap.get_cell_box(d.top, d.left, d.size, d.size, stroke_width=3)
-        grid = self.get_grid(d.before).move_to([0, 0.35, 0])
-        lines = VGroup(Line(box.get_corner(UP + RIGHT), grid.get_corner(UP + LEFT)),
-                       Line(box.get_corner(DOWN + RIGHT), grid.get_corner(DOWN + LEFT)))
-        lines.set_stroke(colors.HIGHLIGHT, 1.5)
-        with self.beat("window", size=d.size, conv=d.conv_stage, channel=d.channel) as b:
-            small = self.get_graph(3.0, 2.7, "max(0, x)", span=float(np.abs(d.before).max()))
-            small.move_to([4.6, 0.45, 0])
-            self.play(ReplacementTransform(graph, small), run_time=b.part(0.25))
-            graph = small
-            self.play(FadeIn(cmap), FadeIn(cmap_label), Create(box), run_time=b.part(0.2))
-            self.play(Create(lines), FadeIn(grid), run_time=b.part(0.25))
-
-        neg, pos = d.negative, d.positive
-        after = self.get_grid(d.after).move_to(grid)
-        neg_ex = VGroup(number(d.before[neg], self.decimals, 22, colors.NEGATIVE),
-                        label("→", 22), number(d.after[neg], self.decimals, 22))
-        pos_ex = VGroup(number(d.before[pos], self.decimals, 22, colors.POSITIVE),
-                        label("→", 22), number(d.after[pos], self.decimals, 22, colors.POSITIVE))
-        has_neg, has_pos = bool((d.before < 0).any()), bool((d.before > 0).any())
-        shown = [ex for ex, keep in ((neg_ex, has_neg), (pos_ex, has_pos)) if keep] or [pos_ex]
-        for ex in (neg_ex, pos_ex):
-            ex.arrange(RIGHT, buff=0.15)
-        examples = VGroup(*shown).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
-        examples.next_to(grid, DOWN, buff=0.25)
-        neg_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] < 0]
-        pos_cells = [(r, c) for r in range(d.size) for c in range(d.size) if d.before[r, c] >= 0]
-        key = self.apply_beat_key()
-        axes = graph[0]
-        dots = VGroup()
-        neg_dot = Dot(axes.c2p(d.before[neg], d.before[neg]), radius=0.08, color=colors.NEGATIVE)
-        pos_dot = Dot(axes.c2p(d.before[pos], d.before[pos]), radius=0.08, color=colors.POSITIVE)
-        with self.beat(key, neg=fmt(d.before[neg], self.decimals),
-                       pos=fmt(d.before[pos], self.decimals)) as b:
-            if neg_cells:
-                self.play(*[ReplacementTransform(grid.get_cell(r, c), after.get_cell(r, c))
-                            for r, c in neg_cells],
-                          *[ReplacementTransform(grid.get_number(r, c), after.get_number(r, c))
-                            for r, c in neg_cells], FadeIn(neg_ex), FadeIn(neg_dot),
-                          run_time=b.part(0.3))
-                self.play(neg_dot.animate.move_to(axes.c2p(d.before[neg], 0)),
-                          run_time=b.part(0.15))
-                dots.add(neg_dot)
-            if pos_cells:
-                self.play(*[Indicate(grid.get_number(r, c), color=colors.HIGHLIGHT,
-                                     scale_factor=1.15) for r, c in pos_cells],
-                          *([FadeIn(pos_ex), FadeIn(pos_dot)] if pos_ex in shown else []),
-                          run_time=b.part(0.3))
-                dots.add(pos_dot)
-
-        window_group = VGroup(*[after.get_cell(r, c) for r, c in neg_cells],
-                              *[after.get_number(r, c) for r, c in neg_cells],
-                              *[grid.get_cell(r, c) for r, c in pos_cells],
-                              *[grid.get_number(r, c) for r, c in pos_cells])
-        rmap = self.get_conv_map().move_to([0.2, 0.35, 0])
-        rmap_label = self.text("map", 20, stage=d.relu_stage, c=d.channel).next_to(rmap, DOWN, buff=0.15)
-        arrow = Arrow(cmap.get_right(), rmap.get_left(), buff=0.2, color=colors.INK,
-                      stroke_width=3)
-        arrow_label = label("ReLU", 20).next_to(arrow, UP, buff=0.1)
-        H = d.conv_map.shape[0]
-
-        def sweep(m, alpha):
-            k = int(round(alpha * H))
-            vals = d.conv_map.copy()
-            vals[:k] = d.relu_map[:k]
-            m.set_values(vals, vmax=d.vmax)
-
-        with self.beat("map" if (d.conv_map < 0).any() else "map_pos", relu=d.relu_stage) as b:
-            self.play(FadeOut(window_group), FadeOut(examples), FadeOut(lines), FadeOut(box),
-                      run_time=b.part(0.12))
-            self.play(FadeIn(rmap), FadeIn(rmap_label), FadeIn(arrow), FadeIn(arrow_label),
-                      run_time=b.part(0.15))
-            self.play(UpdateFromAlphaFunc(rmap, sweep), run_time=b.part(0.45))
-
-        why = self.get_why().move_to([4.3, 0.35, 0])
-        with self.beat("why") as b:
-            self.play(FadeOut(graph), *([FadeOut(dots)] if len(dots) else []), FadeIn(why[0]),
-                      run_time=b.part(0.2))
-            self.play(FadeIn(why[1]), run_time=b.part(0.2))
-            self.play(FadeIn(why[2]), run_time=b.part(0.15))
-            self.play(FadeIn(why[3]), run_time=b.part(0.15))
-
     def get_why(self) -> VGroup:
         """Three short reminders: where ReLU sits and why the bend matters."""
-        lines = [words(k, self.lang) for k in ("chain", "collapse", "one_layer", "faster")]
-        g = VGroup(*[label(t, 20, lang=self.lang) for t in lines])
+        g = VGroup(*[self.get_words(k, 20) for k in ("chain", "collapse", "one_layer", "faster")])
         g.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
         g[2].shift(RIGHT * 0.4)
         g[2].next_to(g[1], DOWN, buff=0.12, aligned_edge=LEFT).shift(RIGHT * 0.4)
         g[3].next_to(g[2], DOWN, buff=0.3, aligned_edge=LEFT).align_to(g[0], LEFT)
-        if g.width > 4.6:
-            g.scale_to_fit_width(4.6)
+        if g.width > WHY_WIDTH:
+            g.scale_to_fit_width(WHY_WIDTH)
         return g

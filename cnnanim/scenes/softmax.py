@@ -8,7 +8,6 @@ largest logit) -> softmax as a soft, differentiable argmax.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -31,100 +30,10 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.text import FONT, MONO, CachedMarkupText, cached_text, label
-from cnnanim.explain import maths
+from cnnanim.draw.text import FONT, MONO, CachedMarkupText, cached_text, label, on_row
 from cnnanim.explain.numbers import fmt
+from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
 from cnnanim.scenes.base import CnnScene
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def fmt_exp(value: float, digits: int = 4) -> str:
-    """A positive number with ``digits`` significant digits, ``1.234×10⁻⁶`` when very small/large."""
-    s = f"{value:#.{digits}g}"  # '#' keeps trailing zeros (1.060, not 1.06)
-    if "e" not in s:
-        return s.rstrip(".")
-    mant, exp = s.split("e")
-    return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
-
-
-@dataclass(frozen=True)
-class SoftmaxData:
-    """Every number the softmax scene shows, from the trace.
-
-    Attributes
-    ----------
-    class_names : list of str
-    logits, exps, probabilities : numpy.ndarray
-        (classes,) float64, from :func:`cnnanim.explain.maths.softmax_terms`.
-    total : float
-        Sum of the exps.
-    rescaled : numpy.ndarray
-        Plain rescaling of the logits (:func:`cnnanim.explain.maths.rescale`).
-    shift : float
-        What rescaling subtracts first (the smallest logit when it is negative, else 0).
-    top : int
-        Index of the largest logit (the predicted class).
-    runner_up : int
-        Index of the second largest logit.
-    argmax : numpy.ndarray
-        One-hot vector of the predicted class (a hard argmax).
-    """
-
-    class_names: list
-    logits: np.ndarray
-    exps: np.ndarray
-    total: float
-    probabilities: np.ndarray
-    rescaled: np.ndarray
-    shift: float
-    top: int
-    runner_up: int
-    argmax: np.ndarray
-
-    @property
-    def top_name(self) -> str:
-        return self.class_names[self.top]
-
-    @property
-    def logit_gap(self) -> float:
-        """How far the top logit leads the runner-up."""
-        return float(self.logits[self.top] - self.logits[self.runner_up])
-
-    @property
-    def exp_ratio(self) -> float:
-        """How many times the top probability exceeds the runner-up's (e to the logit gap)."""
-        return float(self.exps[self.top] / self.exps[self.runner_up])
-
-    def narration_values(self) -> dict[str, str]:
-        """The {fields} the narration fills in."""
-        t = self.top
-        return {
-            "top": self.top_name,
-            "z_top": fmt(self.logits[t], 2),
-            "e_top": fmt_exp(self.exps[t]),
-            "total": fmt_exp(self.total),
-            "p_top": fmt(self.probabilities[t], 4),
-            "r_top": fmt(self.rescaled[t], 4),
-            "gap": fmt(self.logit_gap, 2),
-            "ratio": fmt(self.exp_ratio, 1),
-            "second": self.class_names[self.runner_up],
-        }
-
-
-def softmax_data(trace) -> SoftmaxData:
-    """The numbers of the softmax scene for an :class:`~cnnanim.network.trace.ActivationTrace`."""
-    z = np.asarray(trace.logits, dtype=np.float64)
-    terms = maths.softmax_terms(z)
-    order = np.argsort(-z, kind="stable")
-    top, second = int(order[0]), int(order[1] if len(order) > 1 else order[0])
-    onehot = np.zeros_like(z)
-    onehot[top] = 1.0
-    return SoftmaxData(class_names=list(trace.class_names), logits=terms.logits, exps=terms.exps,
-                       total=terms.total, probabilities=terms.probabilities,
-                       rescaled=maths.rescale(z), shift=min(0.0, float(z.min())), top=top,
-                       runner_up=second, argmax=onehot)
-
 
 # -- layout (scene units) --------------------------------------------------------------------
 ROW_TOP = 2.55       # y of the first class row
@@ -137,17 +46,7 @@ PROB_LEFT = -0.9     # probability bars start here
 RESCALE_LEFT = 3.35  # second bar column starts here
 BAR_MAX = 2.3        # length of a bar of value 1
 CELL_W, CELL_H = 1.05, 0.38
-
-
-def on_row(text: Text, y: float) -> Text:
-    """Put a label whose first glyph is a capital "X" on row ``y`` and drop the "X".
-
-    Centring the "X" (cap height, like digits) puts every name on the same baseline as the
-    numbers of its row, whatever its descenders.
-    """
-    text.shift(UP * (y - text[0].get_center()[1]))
-    text.remove(text[0])
-    return text
+FORMULA_CENTRE = (2.9, 1.3)  # centre of the written-out probability of the top class
 
 
 def markup(text: str, size: float = 26, color: str = colors.INK) -> MarkupText:
@@ -208,6 +107,10 @@ class Softmax(CnnScene):
         },
     }
 
+    WORDS = {
+        "title": {"en": "Softmax", "zh": "Softmax"},
+    }
+
     def setup(self) -> None:
         super().setup()
         self.data = self.get_softmax_data()
@@ -222,8 +125,18 @@ class Softmax(CnnScene):
         return ROW_TOP - i * ROW_PITCH
 
     def header(self, text: str, x: float, size: float = 20, markup_text: bool = False):
+        """A muted column header centred at x = ``x`` on the header line."""
         m = markup(text, size, colors.MUTED) if markup_text else label(text, size, colors.MUTED)
         return m.move_to([x, HEADER_Y, 0])
+
+    def bar_header(self, text: str, left: float, markup_text: bool = True):
+        """The header of the bar column starting at x = ``left``."""
+        return self.header(text, left + BAR_MAX / 2 + 0.3, 22, markup_text=markup_text)
+
+    def get_rescale_header(self):
+        """What plain rescaling divides: the logits, shifted by the smallest when it is negative."""
+        text = "(z − z<sub>min</sub>) / Σ" if self.data.shift < 0 else "z / Σ z"
+        return self.bar_header(text, RESCALE_LEFT)
 
     def get_names(self) -> VGroup:
         """The class names, right-aligned, one per row."""
@@ -282,7 +195,7 @@ class Softmax(CnnScene):
         line2.next_to(line1, DOWN, buff=0.35)
         line2.align_to(eq1, LEFT)
         g = VGroup(line1, line2)
-        g.move_to([2.9, 1.3, 0])
+        g.move_to([*FORMULA_CENTRE, 0])
         return g
 
     def get_bars(self, values: np.ndarray, left: float, color: str, decimals: int = 4) -> VGroup:
@@ -306,7 +219,7 @@ class Softmax(CnnScene):
         t.move_to([left + BAR_MAX / 2, self.row_y(9) - 0.52, 0])
         return t
 
-    def get_row_box(self, i: int, right: float) -> SurroundingRectangle:
+    def get_row_box(self, i: int, right: float) -> Rectangle:
         """A highlight around row ``i`` from the class name to x = ``right``."""
         y = self.row_y(i)
         r = Rectangle(width=right - (NAME_RIGHT - 1.55), height=ROW_PITCH - 0.04,
@@ -314,18 +227,36 @@ class Softmax(CnnScene):
         r.move_to([(right + NAME_RIGHT - 1.55) / 2, y, 0])
         return r
 
+    def get_logit_box(self) -> Rectangle:
+        """The predicted class's row, from its name to its logit."""
+        return self.get_row_box(self.data.top, LOGIT_X + CELL_W / 2 + 0.08)
+
+    def get_exp_box(self) -> Rectangle:
+        """The predicted class's row, from its name to its exponential."""
+        return self.get_row_box(self.data.top, EXP_X + 0.85)
+
+    def get_highlight(self, mobject) -> SurroundingRectangle:
+        """A highlight box around ``mobject``."""
+        return SurroundingRectangle(mobject, color=colors.HIGHLIGHT, buff=0.06)
+
+    # -- verbs ----------------------------------------------------------------------------------
+    def grow_bars(self, bars: VGroup, header, *more, run_time: float) -> None:
+        """The bars grow from their base line while their header, values and ``more`` fade in."""
+        self.play(FadeIn(header), *[GrowFromEdge(r[0], LEFT) for r in bars],
+                  *[FadeIn(VGroup(r[1], r[2])) for r in bars], *more, run_time=run_time)
+
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
         values = d.narration_values()
-        title = self.get_title("Softmax")
+        title = self.get_title(self.words("title"))
         names, cells = self.get_names(), self.get_logit_cells()
         h_logit = self.header("logit z", LOGIT_X)
         with self.beat("logits", **values) as b:
             self.play(Write(title), FadeIn(h_logit), run_time=b.part(0.1))
             self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
                       run_time=b.part(0.25))
-            box = self.get_row_box(d.top, LOGIT_X + CELL_W / 2 + 0.08)
+            box = self.get_logit_box()
             self.play(Create(box), run_time=b.part(0.1))
 
         exps, total = self.get_exps(), self.get_sum()
@@ -337,40 +268,31 @@ class Softmax(CnnScene):
 
         formula = self.get_formula()
         with self.beat("formula", **values) as b:
-            wide = self.get_row_box(d.top, EXP_X + 0.85)
-            self.play(box.animate.become(wide), run_time=b.part(0.08))
+            self.play(box.animate.become(self.get_exp_box()), run_time=b.part(0.08))
             self.play(FadeIn(formula[0]), run_time=b.part(0.2))
             self.play(FadeIn(formula[1]), run_time=b.part(0.2))
 
         probs = self.get_bars(d.probabilities, PROB_LEFT, colors.LOGIT)
         p_sum = self.get_bar_sum(d.probabilities, PROB_LEFT)
-        h_prob = self.header("p = e<sup>z</sup> / Σ e<sup>z</sup>", PROB_LEFT + BAR_MAX / 2 + 0.3,
-                             22, markup_text=True)
+        h_prob = self.bar_header("p = e<sup>z</sup> / Σ e<sup>z</sup>", PROB_LEFT)
         with self.beat("bars", **values) as b:
             self.play(FadeOut(formula), run_time=b.part(0.1))
-            self.play(FadeIn(h_prob),
-                      *[GrowFromEdge(p[0], LEFT) for p in probs],
-                      *[FadeIn(VGroup(p[1], p[2])) for p in probs], run_time=b.part(0.3))
+            self.grow_bars(probs, h_prob, run_time=b.part(0.3))
             self.play(Write(p_sum), run_time=b.part(0.1))
 
         rescaled = self.get_bars(d.rescaled, RESCALE_LEFT, colors.MUTED)
         r_sum = self.get_bar_sum(d.rescaled, RESCALE_LEFT)
-        r_head = ("(z − z<sub>min</sub>) / Σ" if d.shift < 0 else "z / Σ z")
-        h_res = self.header(r_head, RESCALE_LEFT + BAR_MAX / 2 + 0.3, 22, markup_text=True)
+        h_res = self.get_rescale_header()
         with self.beat("rescale", **values) as b:
-            self.play(FadeIn(h_res), *[GrowFromEdge(r[0], LEFT) for r in rescaled],
-                      *[FadeIn(VGroup(r[1], r[2])) for r in rescaled], FadeIn(r_sum),
-                      run_time=b.part(0.25))
-            top_r = SurroundingRectangle(rescaled[d.top][2], color=colors.HIGHLIGHT, buff=0.06)
-            top_p = SurroundingRectangle(probs[d.top][2], color=colors.HIGHLIGHT, buff=0.06)
+            self.grow_bars(rescaled, h_res, FadeIn(r_sum), run_time=b.part(0.25))
+            top_r, top_p = self.get_highlight(rescaled[d.top][2]), self.get_highlight(probs[d.top][2])
             self.play(Create(top_r), Create(top_p), run_time=b.part(0.1))
 
         hard = self.get_bars(d.argmax, RESCALE_LEFT, colors.INK, decimals=0)
-        h_hard = self.header("argmax", RESCALE_LEFT + BAR_MAX / 2 + 0.3, 22)
+        h_hard = self.bar_header("argmax", RESCALE_LEFT, markup_text=False)
         with self.beat("argmax", **values) as b:
             self.play(FadeOut(top_r), FadeOut(r_sum), run_time=b.part(0.06))
             self.play(*[r.animate.become(h) for r, h in zip(rescaled, hard)],
                       h_res.animate.become(h_hard), run_time=b.part(0.25))
-            self.play(top_p.animate.become(SurroundingRectangle(probs[d.top][0], buff=0.06,
-                                                                color=colors.HIGHLIGHT)),
+            self.play(top_p.animate.become(self.get_highlight(probs[d.top][0])),
                       run_time=b.part(0.1))

@@ -9,6 +9,11 @@ from cnnanim.draw.text import label
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import check_lang
 
+#: Widest title (scene units); longer titles are scaled down to it.
+TITLE_MAX_WIDTH = 12
+#: Length of the bar showing where the chapter sits in the lecture.
+BAR_WIDTH = 8.0
+
 
 class TitleCard(CnnScene):
     """A chapter's title card: its number and title, spoken."""
@@ -22,25 +27,31 @@ class TitleCard(CnnScene):
     NARRATION = {
         "card": {"en": "Chapter {n}: {title}.", "zh": "第{n}章：{title}。"},
     }
+    WORDS = {
+        "chapter": {"en": "Chapter {n} of {total}", "zh": "第 {n} 章"},
+    }
 
     def setup(self) -> None:
         """Only the language: a title card needs no trace."""
         self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
 
-    def get_card(self):
+    def get_card(self) -> VGroup:
         """Chapter number, title and a bar showing where the chapter sits in the lecture."""
         n, total = type(self).number, type(self).total
-        head = label(f"第 {n} 章" if self.lang == "zh" else f"Chapter {n} of {total}", 30,
-                     color=colors.MUTED, lang=self.lang)
+        head = self.get_words("chapter", 30, colors.MUTED, n=n, total=total)
         title = label(type(self).title, 64, lang=self.lang, weight="BOLD")
-        if title.width > 12:
-            title.scale_to_fit_width(12)
-        width = 8.0
-        track = Line([-width / 2, 0, 0], [width / 2, 0, 0], stroke_width=6, color="#e6e6e6")
-        done = Line([-width / 2, 0, 0], [-width / 2 + width * n / max(1, total), 0, 0],
-                    stroke_width=6, color=colors.HIGHLIGHT)
-        card = VGroup(head, title, VGroup(track, done)).arrange(DOWN, buff=0.5)
+        if title.width > TITLE_MAX_WIDTH:
+            title.scale_to_fit_width(TITLE_MAX_WIDTH)
+        card = VGroup(head, title, self.get_progress(n, total)).arrange(DOWN, buff=0.5)
         return card.move_to([0, 0.6, 0])
+
+    def get_progress(self, n: int, total: int) -> VGroup:
+        """A grey track with the first ``n`` of ``total`` chapters filled in."""
+        half = BAR_WIDTH / 2
+        track = Line([-half, 0, 0], [half, 0, 0], stroke_width=6, color="#e6e6e6")
+        done = Line([-half, 0, 0], [-half + BAR_WIDTH * n / max(1, total), 0, 0],
+                    stroke_width=6, color=colors.HIGHLIGHT)
+        return VGroup(track, done)
 
     def construct(self) -> None:
         card = self.get_card()

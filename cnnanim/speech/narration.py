@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from cnnanim.errors import UnknownNameError
 
@@ -118,24 +117,3 @@ def beat_duration(audio_duration: float) -> float:
     return max(MIN_BEAT, audio_duration + PAUSE)
 
 
-@lru_cache(maxsize=None)
-def _font_families() -> frozenset[str]:
-    try:
-        import manimpango
-
-        return frozenset(manimpango.list_fonts())
-    except Exception:  # pragma: no cover - no pango: let manim report it
-        return frozenset()
-
-
-def check_caption_font(lang: str) -> None:
-    """Chinese captions need the Noto Sans CJK SC font: raise a clear error when it is missing."""
-    if lang != "zh":
-        return
-    from cnnanim.draw.text import CJK_FONT
-    from cnnanim.errors import CnnanimError
-
-    fonts = _font_families()
-    if fonts and CJK_FONT not in fonts:
-        raise CnnanimError(f"Chinese captions need the font {CJK_FONT!r}, which is not installed: "
-                           "install the fonts-noto-cjk package (apt-get install fonts-noto-cjk)")
