@@ -47,9 +47,8 @@ def gif_frames(path) -> tuple[list[np.ndarray], list[int], dict]:
 def test_beats_tile_every_scene_in_order(name):
     tl = F.scene_timeline(name)
     assert tl.complete and tl.frames > 0 and tl.beats
-    keys = set(all_scenes()[name].NARRATION)
     raw = tl.beats
-    assert all(b.key in keys and b.text and "{" not in b.text for b in raw)
+    assert all(b.text and "{" not in b.text for b in raw)            # sentences, filled in
     assert all(a.end <= b.start for a, b in zip(raw, raw[1:]))       # in the order they play
     assert len({b.name for b in raw}) == len(raw)                      # names are unique
     spans = tl.spans()

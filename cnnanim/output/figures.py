@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnnanim.draw.layout import FRAME_HEIGHT, FRAME_WIDTH
 from cnnanim.errors import CnnanimError
 from cnnanim.files import atomic_write, media_dir
 from cnnanim.output import gif as gifmod
@@ -39,8 +40,6 @@ MIN_NUMBER_PX = 10
 CROP_MARGIN = 0.2
 #: Default width of a whole scene (no part chosen), as ``cnnanim gif`` always made it.
 SCENE_WIDTH = gifmod.DEFAULT_WIDTH
-#: Frame size in scene units (Manim's camera; see cnnanim.draw.layout).
-FRAME_WIDTH, FRAME_HEIGHT = 8.0 * 16 / 9, 8.0
 #: The figure formats, by output extension.
 SUFFIXES = gifmod.ANIMATION_SUFFIXES
 VIDEO_SUFFIXES = tuple(gifmod.VIDEO_CODECS)
@@ -414,7 +413,7 @@ class KitFigure:
     """
 
     name: str
-    title: str
+    title: dict[str, str]
     scene: str
     beats: tuple[str, ...]
     skip_plays: int = 0
@@ -422,15 +421,18 @@ class KitFigure:
 
 #: The default article kit: one figure per concept.
 KIT = (
-    KitFigure("rgb-split", "An image is three grids of numbers", "input", ("split",)),
-    KitFigure("dot-product", "One dot product", "conv-slide", ("products",)),
-    KitFigure("sliding", "The window slides", "conv-slide", ("sweep",), skip_plays=2),
-    KitFigure("padding", "Padding", "padding", ("pad",)),
-    KitFigure("stride", "Stride", "stride", ("strideS",)),
-    KitFigure("relu", "ReLU", "relu", ("apply",)),
-    KitFigure("max-pool", "Max-pooling", "pooling", ("window",)),
-    KitFigure("flatten", "Flatten", "flatten", ("order",)),
-    KitFigure("softmax", "Softmax", "softmax", ("formula",)),
+    KitFigure("rgb-split", {"en": "An image is three grids of numbers", "zh": "图像是三张数字网格"},
+              "input", ("split",)),
+    KitFigure("dot-product", {"en": "One dot product", "zh": "一次点积"}, "conv-slide",
+              ("products",)),
+    KitFigure("sliding", {"en": "The window slides", "zh": "窗口滑动"}, "conv-slide", ("sweep",),
+              skip_plays=2),
+    KitFigure("padding", {"en": "Padding", "zh": "填充"}, "padding", ("pad",)),
+    KitFigure("stride", {"en": "Stride", "zh": "步长"}, "stride", ("strideS",)),
+    KitFigure("relu", {"en": "ReLU", "zh": "ReLU"}, "relu", ("apply",)),
+    KitFigure("max-pool", {"en": "Max-pooling", "zh": "最大池化"}, "pooling", ("window",)),
+    KitFigure("flatten", {"en": "Flatten", "zh": "展平"}, "flatten", ("order",)),
+    KitFigure("softmax", {"en": "Softmax", "zh": "Softmax"}, "softmax", ("formula",)),
 )
 
 
@@ -470,7 +472,7 @@ class Kit:
     seconds: float
 
 
-def kit_command(fig: KitFigure, r: FigureResult, fps: float = DEFAULT_FPS) -> str:
+def kit_command(fig: KitFigure, r: FigureResult, lang: str = "en", fps: float = DEFAULT_FPS) -> str:
     """The ``cnnanim gif`` command that renders the same figure on its own."""
     if fig.skip_plays:
         (a, _), *_ = r.windows
@@ -478,7 +480,7 @@ def kit_command(fig: KitFigure, r: FigureResult, fps: float = DEFAULT_FPS) -> st
         part = f"--from {a / fps:g} --to {b / fps:g}"
     else:
         part = " ".join(f"--beat {b}" for b in fig.beats)
-    return f"cnnanim gif {fig.scene} {part} -o {r.path.name}"
+    return f"cnnanim gif {fig.scene} {part}{' --lang ' + lang if lang != 'en' else ''} -o {r.path.name}"
 
 
 def kit_index(entries: list[tuple[KitFigure, FigureResult]], lang: str = "en") -> str:
@@ -491,9 +493,9 @@ def kit_index(entries: list[tuple[KitFigure, FigureResult]], lang: str = "en") -
     for fig, r in entries:
         video = r.path.suffix.lower() in VIDEO_SUFFIXES
         md, _ = snippets(r.path.name, r.alt, r.width, r.height, video)
-        lines += [f"## {fig.title}", "", md, "",
+        lines += [f"## {fig.title.get(lang) or fig.title['en']}", "", md, "",
                   f"*{r.alt}*", "",
-                  f"`{kit_command(fig, r)}` ({r.width}x{r.height}, {r.duration:.1f} s, "
+                  f"`{kit_command(fig, r, lang)}` ({r.width}x{r.height}, {r.duration:.1f} s, "
                   f"{r.size // 1024} KB)", ""]
     return "\n".join(lines)
 
