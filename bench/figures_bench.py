@@ -45,7 +45,6 @@ def sliding(folder: Path) -> list[dict]:
     tl = F.scene_timeline("conv-slide")
     kit = next(f for f in F.KIT if f.name == "sliding")
     part = F.kit_part(kit, tl)
-    part.pop("name")
     for label, options in (("conv-slide --beat sweep", {"beats": ["sweep"]}),
                            ("kit: sliding (sweep from its 3rd animation)", part)):
         t0 = time.perf_counter()

@@ -126,6 +126,11 @@ def test_beat_frames_equal_the_whole_scene_render(tmp_path):
     got = samples(part.part.raw)
     assert len(got) == b - a
     assert all(np.array_equal(x, y) for x, y in zip(got, full[a:b]))
+    # a time range cutting through animations: those are rendered whole, their ends dropped
+    cut = F.render_figure("input", start=3.04, end=7.46, output=tmp_path / "cut.gif", **common)
+    assert cut.windows == [(30, 75)]
+    got = samples(cut.part.raw)
+    assert len(got) == 45 and all(np.array_equal(x, y) for x, y in zip(got, full[30:75]))
 
 
 def test_crop_auto_inside_frame_and_holds_everything_drawn(apply_fig, tmp_path):

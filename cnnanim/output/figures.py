@@ -441,12 +441,11 @@ def kit_part(fig: KitFigure, timeline: Timeline) -> dict:
     plays are skipped."""
     if not fig.skip_plays:
         return {"beats": fig.beats}
-    first = timeline.span(fig.beats[0])
     raw = next(i for i, b in enumerate(timeline.beats) if b.name == fig.beats[0])
     plays = [p for p in timeline.plays if p.beat == raw]
     start = plays[min(fig.skip_plays, len(plays) - 1)].start
     end = max(timeline.span(b).end for b in fig.beats)
-    return {"start": start / timeline.fps, "end": end / timeline.fps, "name": first.name}
+    return {"start": start / timeline.fps, "end": end / timeline.fps}
 
 
 def _render_kit_scene(figs: list[KitFigure], folder: str, suffix: str, settings: dict) -> list:
@@ -455,7 +454,6 @@ def _render_kit_scene(figs: list[KitFigure], folder: str, suffix: str, settings:
     for fig in figs:
         tl = scene_timeline(fig.scene, **settings)
         part = kit_part(fig, tl)
-        part.pop("name", None)
         r = render_figure(fig.scene, output=Path(folder) / f"{fig.name}{suffix}", **part,
                           **settings)
         r.part = None  # frames stay in the worker

@@ -196,6 +196,13 @@ def measure(mobjects, moving=()) -> Drawn:
                 out.caption = union_box(out.caption, _points_box_family(text))
             return
         steady = id(m) not in transient
+        source = getattr(m, "source_mobject", None)  # a picture of a mobject (picture fades)
+        if isinstance(m, ImageMobject) and source is not None:
+            if _visible(m):
+                if not steady:
+                    transient.update(id(s) for s in source.get_family())
+                walk(source)
+            return
         if isinstance(m, NumberText):
             if _visible(m):
                 out.box = union_box(out.box, _points_box(m))
