@@ -14,6 +14,7 @@ import sys
 import click
 
 from cnnanim.cli.app import main
+from cnnanim.cli.figures import fps_option, part_options
 from cnnanim.cli.options import (
     OneLineCommand,
     fast_option,
@@ -164,32 +165,45 @@ def preview_command(scene, quality, image, weights, layer, neuron, lang, voice, 
 
 @main.command("gif", cls=OneLineCommand)
 @click.argument("scene")
-@click.option("--width", type=click.IntRange(16, 3840), default=480, show_default=True,
-              help="Width in pixels (height keeps the 16:9 frame).")
-@click.option("--fps", type=click.IntRange(1, 50), default=10, show_default=True,
-              help="Frames per second.")
+@click.option("--width", type=click.IntRange(16, 3840), default=None,
+              help="Width in pixels (default: 480 for a whole scene; for a part, so that the "
+                   "smallest number is 10 px tall).")
+@fps_option()
 @click.option("--dither/--no-dither", default=False, show_default=True,
               help="Floyd-Steinberg dithering (bigger file; flat colours get noisy).")
+@part_options
 @scene_options
 @hyper_options
 @click.option("--output", "-o", type=click.Path(), default=None,
-              help="GIF file or folder (default: media/SCENE-LANG-Q.gif).")
-def gif_command(scene, width, fps, dither, image, weights, layer, neuron, lang, output,
-                **hyper) -> None:
-    """A small silent looping GIF of SCENE for an article, captions burned in.
+              help="File (.gif, .webp, .mp4 or .webm) or folder (default: media/).")
+def gif_command(scene, width, fps, dither, beats, start, end, crop, captions, once, image,
+                weights, layer, neuron, lang, output, **hyper) -> None:
+    """A small silent looping GIF of SCENE, or a figure: one part of it, cropped and legible.
 
     Frames come straight from the renderer (not from the lossy MP4), are resized with
-    LANCZOS and share one palette. Prints the path; its size goes to stderr.
+    LANCZOS and share one palette. With --beat (or --from/--to) only that part is rendered,
+    cropped to what it draws, without captions, wide enough for 10 px numbers; it loops back
+    to its first frame without a jump. A figure also gets NAME.alt.txt and prints Markdown
+    and HTML that embed it. The format follows -o's extension. Sizes go to stderr.
 
     \b
     Example:
       cnnanim gif input --width 480 --fps 10 -o input.gif
+      cnnanim gif conv-slide --beat sweep -o sliding.webp
+      cnnanim gif relu --from 3 --to 9 --crop none -o relu.mp4
     """
+    from cnnanim.cli.figures import run_figure, wants_figure
     from cnnanim.output.render import gif_quality, render_scene
 
+    hyper = {k: v for k, v in hyper.items() if v is not None}
+    if wants_figure(output, beats, start, end, crop, captions, once):
+        run_figure(scene, beats=beats, start=start, end=end, crop=crop, captions=captions,
+                   width=width, fps=fps, once=once, dither=dither, output=output, image=image,
+                   weights=weights, layer=layer, neuron=neuron, lang=lang, **hyper)
+        return
+    width = width or 480
     r = render_scene(scene, quality=gif_quality(width), fmt="gif", image=image, weights=weights,
                      layer=layer, neuron=neuron, lang=lang, output=output, gif_width=width,
-                     gif_fps=fps, dither=dither,
-                     **{k: v for k, v in hyper.items() if v is not None})
+                     gif_fps=fps, dither=dither, **hyper)
     click.echo(str(r.path))
     _report_gif(r)

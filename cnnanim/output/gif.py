@@ -11,6 +11,7 @@ palette from a sample of the frames and writes a looping GIF atomically.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,12 +66,14 @@ class FrameSampler:
     equal to the previous kept one only lengthens it.
     """
 
-    def __init__(self, src_fps: float, fps: float, width: int) -> None:
+    def __init__(self, src_fps: float, fps: float, width: int,
+                 crop: tuple[int, int, int, int] | None = None) -> None:
         if not 0 < fps <= MAX_FPS:
             raise CnnanimError(f"fps must be between 1 and {MAX_FPS}, got {fps}")
         self.src_fps = float(src_fps)
         self.fps = float(fps)
         self.width = int(width)
+        self.crop = crop  # (left, top, right, bottom) pixels of the source kept, None: all
         self.n_src = 0          # source frames received (repeats included)
         self.next_k = 0         # next output sample to fill
         self.starts: list[int] = []   # output sample index where each distinct frame starts
@@ -100,6 +103,9 @@ class FrameSampler:
         self.n_src = end
 
     def _resize(self, pixels: np.ndarray) -> np.ndarray:
+        if self.crop is not None:
+            x0, y0, x1, y1 = self.crop
+            pixels = pixels[y0:y1, x0:x1]
         img = Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
         size = gif_size(self.width, img.width, img.height)
         if size != img.size:
@@ -222,8 +228,9 @@ def quantize_frames(frames: list[np.ndarray], palette: Image.Image,
 
 
 def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
-               colors: int = 256) -> Path:
-    """Write ``gif`` as a looping GIF with one global palette; atomic (temp file + rename)."""
+               colors: int = 256, loop: bool = True) -> Path:
+    """Write ``gif`` as a GIF with one global palette, looping forever unless ``loop`` is False
+    (then it plays once); atomic (temp file + rename)."""
     path = Path(path)
     if not gif.frames:
         raise CnnanimError("the animation has no frames")
@@ -233,9 +240,11 @@ def encode_gif(gif: GifFrames, path: str | os.PathLike, *, dither: bool = False,
     def write(f) -> None:
         # palette=: Pillow writes it once as the global colour table (without it every
         # later frame gets its own copy); optimize: unchanged pixels become transparent.
+        # no loop=: no NETSCAPE block, the GIF plays once
+        repeat = {"loop": 0} if loop else {}
         images[0].save(f, format="GIF", save_all=True, append_images=images[1:],
-                       duration=list(gif.durations), loop=0, disposal=1, optimize=True,
-                       palette=bytes(images[0].getpalette()))
+                       duration=list(gif.durations), disposal=1, optimize=True,
+                       palette=bytes(images[0].getpalette()), **repeat)
 
     return atomic_write(path, write)
 
@@ -251,3 +260,182 @@ def format_size(n_bytes: int) -> str:
     if n_bytes >= 1024 * 1024:
         return f"{n_bytes / (1024 * 1024):.1f} MB"
     return f"{max(1, round(n_bytes / 1024))} KB"
+
+
+# -- part of a scene, loops, and the other animation formats ------------------------------------
+class WindowFrameWriter(GifFrameWriter):
+    """A :class:`GifFrameWriter` that keeps only source frames inside ``windows`` and crops them.
+
+    The scene tells it the index of the next source frame with :meth:`seek` (frames outside
+    the window are never rendered, see :mod:`cnnanim.output.partial`). ``joins`` lists the
+    output frames (indices into the sampler's frames) where a later window starts: the
+    animation jumps there.
+    """
+
+    windows: tuple[tuple[int, int], ...] = ()
+    crop: tuple[int, int, int, int] | None = None
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.sampler = FrameSampler(self.src_fps, self.gif_fps, self.gif_width, crop=self.crop)
+        self.frame_index = 0
+        self.joins: list[int] = []
+
+    def seek(self, index: int) -> None:
+        """The next frame written is source frame ``index``."""
+        self.frame_index = int(index)
+
+    def write_frame(self, pixels, *, repeat: int = 1) -> None:
+        a = self.frame_index
+        b = a + max(0, int(repeat))
+        self.frame_index = b
+        self.frame_count += repeat
+        for lo, hi in self.windows:
+            n = min(b, hi) - max(a, lo)
+            if n > 0:
+                k = self.sampler.next_k
+                self.sampler.add(pixels, n)
+                if a <= lo and k > 0 and self.sampler.starts[-1] == k:  # a new frame: a jump
+                    self.joins.append(len(self.sampler.frames) - 1)
+
+
+def window_writer_class(fps: float, width: int, src_fps: float, windows,
+                        crop: tuple[int, int, int, int] | None = None) -> type[WindowFrameWriter]:
+    """A :class:`WindowFrameWriter` subclass for these settings."""
+    return type("ConfiguredWindowFrameWriter", (WindowFrameWriter,),
+                {"gif_fps": float(fps), "gif_width": int(width), "src_fps": float(src_fps),
+                 "windows": tuple((int(a), int(b)) for a, b in windows), "crop": crop})
+
+
+#: A looping figure holds its last frame this long, then cross-fades back to its first frame.
+LOOP_HOLD_MS = 1200
+LOOP_FADE_MS = 500
+
+
+def _blend(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    return np.round(a.astype(np.float32) * (1 - t) + b.astype(np.float32) * t).astype(np.uint8)
+
+
+def _fade_durations(n: int, fps: float) -> list[int]:
+    """``n`` frame durations at ``fps`` in whole centiseconds, without drift."""
+    t = [int(round(k * 100 / fps)) * 10 for k in range(n + 1)]
+    return [max(10, b - a) for a, b in zip(t[:-1], t[1:])]
+
+
+def crossfade(a: np.ndarray, b: np.ndarray, fps: float, ms: int = LOOP_FADE_MS) -> GifFrames:
+    """The frames strictly between ``a`` and ``b`` of a cross-fade lasting about ``ms``."""
+    n = max(1, int(round(ms * fps / 1000)))
+    return GifFrames([_blend(a, b, i / (n + 1)) for i in range(1, n + 1)], _fade_durations(n, fps))
+
+
+def join_frames(gif: GifFrames, joins, fps: float) -> GifFrames:
+    """``gif`` with a short cross-fade before each frame index in ``joins`` (where it jumps)."""
+    joins = set(joins)
+    if not joins:
+        return gif
+    out = GifFrames()
+    for i, (f, d) in enumerate(zip(gif.frames, gif.durations)):
+        if i and i in joins:
+            fade = crossfade(gif.frames[i - 1], f, fps, LOOP_FADE_MS // 2)
+            out.frames += fade.frames
+            out.durations += fade.durations
+        out.frames.append(f)
+        out.durations.append(d)
+    return out
+
+
+def loop_frames(gif: GifFrames, fps: float, once: bool = False, hold_ms: int = LOOP_HOLD_MS,
+                fade_ms: int = LOOP_FADE_MS) -> GifFrames:
+    """A loop that looks intended: the last frame held ``hold_ms``, then (unless ``once``) a
+    cross-fade of about ``fade_ms`` back to the first frame, so the restart never jumps."""
+    if not gif.frames:
+        raise CnnanimError("the animation has no frames")
+    out = GifFrames(list(gif.frames), list(gif.durations))
+    out.durations[-1] += int(round(hold_ms / 10)) * 10
+    if not once and not np.array_equal(out.frames[-1], out.frames[0]):
+        fade = crossfade(out.frames[-1], out.frames[0], fps, fade_ms)
+        out.frames += fade.frames
+        out.durations += fade.durations
+    return out
+
+
+def encode_webp(gif: GifFrames, path: str | os.PathLike, *, loop: bool = True,
+                lossless: bool = False, quality: int = 80) -> Path:
+    """Write ``gif`` as an animated WebP (Pillow), looping forever unless ``loop`` is False."""
+    if not gif.frames:
+        raise CnnanimError("the animation has no frames")
+    images = [Image.fromarray(f, "RGB") for f in gif.frames]
+
+    def write(f) -> None:
+        images[0].save(f, format="WEBP", save_all=True, append_images=images[1:],
+                       duration=list(gif.durations), loop=0 if loop else 1, lossless=lossless,
+                       quality=quality, method=4, allow_mixed=not lossless)
+
+    return atomic_write(path, write)
+
+
+#: Video codecs and their settings, by file extension (silent, yuv420p, web-friendly).
+VIDEO_CODECS = {
+    ".mp4": ("mp4", "libx264", {"crf": "23", "preset": "medium", "tune": "animation"},
+             {"movflags": "+faststart"}),
+    ".webm": ("webm", "libvpx-vp9", {"crf": "33", "b": "0", "deadline": "good", "cpu-used": "4",
+                                     "row-mt": "1"}, {}),
+}
+
+
+def encode_video(gif: GifFrames, path: str | os.PathLike, fps: float) -> Path:
+    """Write ``gif`` as a silent ``.mp4`` (H.264) or ``.webm`` (VP9) at ``fps``, atomically.
+
+    Each distinct frame is repeated for its duration; odd sizes lose their last row or column
+    (yuv420p needs even sizes).
+    """
+    import av
+
+    path = Path(path)
+    try:
+        fmt, codec, options, container_options = VIDEO_CODECS[path.suffix.lower()]
+    except KeyError:
+        raise CnnanimError(f"no video codec for {path.suffix!r}; use .mp4 or .webm") from None
+    if not gif.frames:
+        raise CnnanimError("the animation has no frames")
+    h, w = gif.frames[0].shape[:2]
+    h, w = h - h % 2, w - w % 2
+    rate = int(round(fps))
+    ends = np.round(np.cumsum(gif.durations) * rate / 1000).astype(int)
+
+    with tempfile.TemporaryDirectory(prefix="cnnanim-video-") as tmp:
+        # by name: the muxer reopens the file to move the index to the front (faststart)
+        name = os.path.join(tmp, "video" + path.suffix.lower())
+        with av.open(name, mode="w", format=fmt, options=container_options) as out:
+            stream = out.add_stream(codec, rate=rate, options=options)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            pts = 0
+            for frame, end in zip(gif.frames, ends):
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="rgb24")
+                vf = vf.reformat(format="yuv420p")
+                for _ in range(max(1, end - pts)):  # shown for its duration, at least once
+                    vf.pts = pts
+                    for packet in stream.encode(vf):
+                        out.mux(packet)
+                    pts += 1
+            for packet in stream.encode(None):
+                out.mux(packet)
+        return atomic_write(path, Path(name).read_bytes())
+
+
+#: Animation formats by file extension.
+ANIMATION_SUFFIXES = (".gif", ".webp", ".mp4", ".webm")
+
+
+def encode_animation(gif: GifFrames, path: str | os.PathLike, fps: float, *, loop: bool = True,
+                     dither: bool = False) -> Path:
+    """Write ``gif`` in the format of ``path``'s extension (.gif, .webp, .mp4, .webm)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gif":
+        return encode_gif(gif, path, dither=dither, loop=loop)
+    if suffix == ".webp":
+        return encode_webp(gif, path, loop=loop)
+    if suffix in VIDEO_CODECS:
+        return encode_video(gif, path, fps)
+    raise CnnanimError(f"unknown animation format {suffix or path!r}; "
+                       f"use one of {', '.join(ANIMATION_SUFFIXES)}")

@@ -211,7 +211,7 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                  output: str | os.PathLike | None = None, still: bool = False,
                  gif_width: int | None = None, gif_fps: float | None = None,
                  dither: bool = False, fast: bool = False, fps: float | None = None,
-                 **scene_settings) -> RenderResult:
+                 part=None, **scene_settings) -> RenderResult:
     """Render scene ``name`` and return the files written.
 
     Parameters
@@ -239,6 +239,12 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     fps : float, optional
         Frames per second of the render (default: the quality's own, 15 for ``l``; a GIF is
         rendered at its own frame rate when that is lower, so no frame is drawn in vain).
+    part : optional
+        With ``gif``: render a part of the scene as a figure (see
+        :class:`cnnanim.output.figures.FigurePart`): ``part.scene_class(cls)`` makes the scene
+        class, ``part.writer_class(fps, width, src_fps)`` the frame writer, and
+        ``part.finish(scene, out)`` writes the files (main output first); ``output`` is then
+        the exact path.
     **scene_settings
         Further class attributes for the scene (e.g. hyper-parameters).
     """
@@ -258,12 +264,14 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
             raise CnnanimError(f"GIF fps must be between 1 and {gifmod.MAX_FPS}, got {gif_fps:g}")
     if fps is not None and not 1 <= fps <= 120:
         raise CnnanimError(f"fps must be between 1 and 120, got {fps:g}")
-    out = resolve_output(name, fmt, quality, lang, output)
+    out = Path(output) if part is not None else resolve_output(name, fmt, quality, lang, output)
     _check_writable(out)
     settings = dict(image=image, weights=weights, layer=layer, neuron=neuron, lang=lang)
     if fmt != "mp4":  # stills and GIFs are silent: never synthesise a voice for them
         scene_settings["voice"] = "none"
     scene_cls = configure_scene(cls, **settings, **scene_settings)
+    if part is not None:
+        scene_cls = part.scene_class(scene_cls)
 
     created = _make_folder(out.parent)
     tmp = None
@@ -291,7 +299,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
         with tempconfig(cfg):
             scene = scene_cls()
             if fmt == "gif":
-                writer = gifmod.gif_writer_class(gif_fps, gif_width, config.frame_rate)
+                make = part.writer_class if part is not None else gifmod.gif_writer_class
+                writer = make(gif_fps, gif_width, config.frame_rate)
                 scene.renderer.file_writer = writer(scene.file_writer_settings)
             scene.render()
             last = None
@@ -302,7 +311,11 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                 last = scene.renderer.get_frame()
 
         result = RenderResult(name, out)
-        if fmt == "gif":
+        if part is not None:
+            written = part.finish(scene, out)
+            moved += written
+            result.extra = written[1:]
+        elif fmt == "gif":
             frames = scene.renderer.file_writer.sampler.result()
             gifmod.encode_gif(frames, out, dither=dither)
             moved.append(out)
