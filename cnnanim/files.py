@@ -65,10 +65,15 @@ class Input:
         return hashlib.sha256(self.data).hexdigest()
 
 
+#: Files that are not regular (pipes, FIFOs, devices) already read by this process, by path.
+_READ_ONCE: dict[str, Input] = {}
+
+
 def read_input(path: str | os.PathLike, what: str) -> Input:
     """Read the file ``path`` (``what`` it is, e.g. ``image``, names it in errors) into memory.
 
-    Regular files, pipes and process substitutions are read the same way, once. A URL, a
+    A pipe or a process substitution is read once; later calls in this process for the same
+    path get the same bytes (a regular file is read again: it may have changed). A URL, a
     missing file, a folder, an unreadable or a huge file give a one-line error. A FIFO
     without a writer waits for one (as ``cat`` does).
     """
@@ -77,8 +82,12 @@ def read_input(path: str | os.PathLike, what: str) -> Input:
         raise CnnanimError(f"{what} {name} is a URL: cnnanim reads only local files; "
                            "download it first")
     p = Path(name)
+    key = os.path.abspath(name)
+    if key in _READ_ONCE:
+        return _READ_ONCE[key]
     try:
         with open(p, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
             data = f.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise CnnanimError(f"{what} not found: {p}") from None
@@ -89,7 +98,24 @@ def read_input(path: str | os.PathLike, what: str) -> Input:
     if len(data) > MAX_INPUT_BYTES:
         raise CnnanimError(f"{what} {p} is too large (more than "
                            f"{MAX_INPUT_BYTES // 2**20} MB)")
+    if not regular:  # a pipe gives its bytes once: later reads in this process get them again
+        _READ_ONCE[key] = Input(p, data)
     return Input(p, data)
+
+
+def shareable(path: str | os.PathLike | None) -> str | os.PathLike | None:
+    """``path`` as another process can read it: itself for a regular file (or None); a pipe
+    this process has read becomes a copy of its bytes in :func:`scratch_dir` (worker processes
+    cannot read ``<(cat photo.png)`` again)."""
+    if path is None:
+        return None
+    read = _READ_ONCE.get(os.path.abspath(os.fspath(path)))
+    if read is None:
+        return path
+    copy = scratch_dir("inputs") / hashlib.sha256(read.data).hexdigest()[:32]
+    if not copy.exists():
+        atomic_write(copy, read.data)
+    return str(copy)
 
 
 def media_dir() -> Path:
@@ -236,17 +262,20 @@ def read_cache_entry(path: str | os.PathLike) -> bytes | None:
 _scratch: dict[str, Path] = {}
 
 
-def scratch_dir() -> Path:
-    """A private temporary folder of this process in the system's temp folder (Pango's SVG
-    files, clips when the voice cache cannot be written); removed when the process ends."""
+def scratch_dir(name: str = "") -> Path:
+    """A private temporary folder of this process in the system's temp folder (or its
+    sub-folder ``name``): Pango's SVG files, clips when the voice cache cannot be written.
+    Removed when the process ends; never on the output's disk unless the temp folder is."""
     pid = str(os.getpid())
-    if pid not in _scratch:
-        try:
+    try:
+        if pid not in _scratch:
             _scratch[pid] = Path(tempfile.mkdtemp(prefix="cnnanim-"))
-        except OSError as e:
-            raise CnnanimError(f"cannot write to the temporary folder {tempfile.gettempdir()}: "
-                               f"{e.strerror or e}") from None
-    return _scratch[pid]
+        folder = _scratch[pid] / name
+        folder.mkdir(exist_ok=True)
+    except OSError as e:
+        raise CnnanimError(f"cannot write to the temporary folder {tempfile.gettempdir()}: "
+                           f"{e.strerror or e}") from None
+    return folder
 
 
 @atexit.register
@@ -279,6 +308,8 @@ def check_output_file(path: str | os.PathLike) -> Path:
 #: Errors of writing a file that mean "this place cannot take the file".
 WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
                 errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EXDEV}
+#: Of those, the ones that say the disk (not the name) is the problem.
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 def write_error(error: BaseException, output: Path,
@@ -298,8 +329,11 @@ def write_error(error: BaseException, output: Path,
                      if isinstance(e.filename, (str, os.PathLike)) else None)
             inside = where is None or where == Path(os.path.abspath(output)) or (
                 scratch is not None and Path(os.path.abspath(scratch)) in where.parents)
-            return CnnanimError(f"cannot write {output if inside else where}: "
-                                f"{e.strerror or os.strerror(e.errno)}")
+            reason = e.strerror or os.strerror(e.errno)
+            if inside and (e is error or where is not None or e.errno in DISK_ERRNOS):
+                return CnnanimError(f"cannot write {output}: {reason}")
+            if not inside and e.errno in DISK_ERRNOS:
+                return CnnanimError(f"cannot write {where}: {reason}")
         e = e.__cause__ or e.__context__
     return None
 
