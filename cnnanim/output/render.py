@@ -123,9 +123,13 @@ def resolve_output(name: str, fmt: str, quality: str, lang: str,
     out = Path(output)
     if folder or out.is_dir() or str(output).endswith(os.sep):
         return out / default_output(name, fmt, quality, lang).name
-    if out.suffix.lower() != f".{fmt}":
-        out = out.with_suffix(f".{fmt}") if out.suffix.lower() in {".mp4", ".png", ".gif", ""} \
-            else out.with_name(out.name + f".{fmt}")
+    check_output_file(out)  # -o /dev/null: refused, never /dev/null.mp4 beside it
+    suffix = out.suffix.lower()
+    if suffix in {f".{f}" for f in FORMATS} and suffix != f".{fmt}":  # gif -o g.mp4
+        raise CnnanimError(f"output {output} does not match the format {fmt}; "
+                           f"use a .{fmt} name or a folder")
+    if suffix != f".{fmt}":
+        out = out.with_suffix(f".{fmt}") if suffix == "" else out.with_name(out.name + f".{fmt}")
     return out
 
 
