@@ -1,5 +1,7 @@
-"""Where things live and how files are written: the repository, the shared fixtures and
-datasets, the media folder, the cache folders, and atomic writes with the usual file mode."""
+"""Where things live and how files are read and written: the repository, the shared fixtures
+and datasets, the media folder, the cache folders and their checked entries, the user's input
+files (read once), a private scratch folder, output checks, and atomic writes with the usual
+file mode."""
 
 from __future__ import annotations
 
@@ -65,8 +67,8 @@ class Input:
         return hashlib.sha256(self.data).hexdigest()
 
 
-#: Files that are not regular (pipes, FIFOs, devices) already read by this process, by path.
-_READ_ONCE: dict[str, Input] = {}
+#: Files that are not regular (pipes, FIFOs, devices) already read by this process.
+_READ_ONCE: dict[tuple, Input] = {}
 
 
 def read_input(path: str | os.PathLike, what: str) -> Input:
@@ -82,7 +84,7 @@ def read_input(path: str | os.PathLike, what: str) -> Input:
         raise CnnanimError(f"{what} {name} is a URL: cnnanim reads only local files; "
                            "download it first")
     p = Path(name)
-    key = os.path.abspath(name)
+    key = _once_key(p)
     if key in _READ_ONCE:
         return _READ_ONCE[key]
     try:
@@ -98,9 +100,20 @@ def read_input(path: str | os.PathLike, what: str) -> Input:
     if len(data) > MAX_INPUT_BYTES:
         raise CnnanimError(f"{what} {p} is too large (more than "
                            f"{MAX_INPUT_BYTES // 2**20} MB)")
-    if not regular:  # a pipe gives its bytes once: later reads in this process get them again
+    if not regular and key is not None:  # a pipe gives its bytes once: keep them
         _READ_ONCE[key] = Input(p, data)
     return Input(p, data)
+
+
+def _once_key(path: Path) -> tuple | None:
+    """How :data:`_READ_ONCE` knows a pipe: its path and inode (None for a regular file)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    return os.path.abspath(path), st.st_dev, st.st_ino
 
 
 def shareable(path: str | os.PathLike | None) -> str | os.PathLike | None:
@@ -109,10 +122,10 @@ def shareable(path: str | os.PathLike | None) -> str | os.PathLike | None:
     cannot read ``<(cat photo.png)`` again)."""
     if path is None:
         return None
-    read = _READ_ONCE.get(os.path.abspath(os.fspath(path)))
+    read = _READ_ONCE.get(_once_key(Path(path)))
     if read is None:
         return path
-    copy = scratch_dir("inputs") / hashlib.sha256(read.data).hexdigest()[:32]
+    copy = scratch_dir("inputs") / read.digest[:32]
     if not copy.exists():
         atomic_write(copy, read.data)
     return str(copy)
