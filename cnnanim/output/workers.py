@@ -70,8 +70,15 @@ _stopping = False
 
 
 def _exit_now() -> None:
-    files.remove_scratch_dir()
-    os._exit(128 + signal.SIGTERM)
+    """End this worker now, as a finished multiprocessing child ends (its finalizers run: e.g.
+    the semaphore of tqdm's lock is released), without going back to the pool's loop."""
+    try:
+        files.remove_scratch_dir()
+        from multiprocessing import util
+
+        util._exit_function()
+    finally:
+        os._exit(128 + signal.SIGTERM)
 
 
 def _on_stop_signal(signum, frame) -> None:
@@ -82,11 +89,21 @@ def _on_stop_signal(signum, frame) -> None:
     _exit_now()
 
 
+def _unraisable(info) -> None:
+    """The stop was raised inside a ``__del__`` (e.g. tqdm's), which swallows exceptions:
+    raise it again a moment later (SIGALRM), silently."""
+    if isinstance(info.exc_value, Stopped):
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
+    sys.__unraisablehook__(info)
+
+
 def _init_worker(parent: int) -> None:
     """Run first in every worker: ignore Ctrl-C, stop on SIGTERM/SIGHUP, die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for s in STOP_SIGNALS:
+    for s in (*STOP_SIGNALS, signal.SIGALRM):
         signal.signal(s, _on_stop_signal)
+    sys.unraisablehook = _unraisable
     if sys.platform.startswith("linux"):
         try:
             import ctypes
