@@ -8,6 +8,8 @@ cached glyph outlines.
 
 from __future__ import annotations
 
+import errno
+import os
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +23,8 @@ from cnnanim.draw import colors
 from cnnanim.draw.layout import CAPTION_BAND
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.numbers import fmt
-from cnnanim.files import atomic_write, cache_dir
+from cnnanim.errors import CnnanimError
+from cnnanim.files import cache_dir, disk_full, read_cache_entry, write_cache_entry
 
 #: Fonts (Debian: fonts-dejavu-core, fonts-noto-cjk). Chinese needs a CJK font.
 FONT = "DejaVu Sans"
@@ -237,19 +240,36 @@ class _SvgOutlineCache:
             return super().init_svg_mobject(use_svg_cache)
         h = hashlib.sha256(svg)
         h.update(repr((type(self).__mro__[2].__name__, self.svg_default, self.path_string_config,
-                       manim.__version__, 4)).encode())
+                       manim.__version__, 5)).encode())
         path = text_cache_dir() / f"{h.hexdigest()[:40]}.npz"
         if self._load_outlines(path):
             return self
-        result = super().init_svg_mobject(use_svg_cache)
+        result = self._parse_svg(use_svg_cache)
         self._save_outlines(path)
         return result
 
+    def _parse_svg(self, use_svg_cache: bool):
+        """Manim's SVG parse; an SVG that Pango could not write (a full disk) is one clear error."""
+        try:
+            return super().init_svg_mobject(use_svg_cache)
+        except Exception as e:
+            svg = self.get_file_path()
+            full = isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+            if full or disk_full(svg.parent):
+                svg.unlink(missing_ok=True)  # Manim would reuse the broken file
+                raise CnnanimError(f"cannot write {svg}: {os.strerror(errno.ENOSPC)}") from None
+            raise
+
     def _load_outlines(self, path) -> bool:
+        import io
+
         from manim import VMobject
 
+        blob = read_cache_entry(path)
+        if blob is None:
+            return False  # missing or damaged entry: parse the SVG again
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with np.load(io.BytesIO(blob), allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
             splits = {name: np.cumsum(data[f"{name}_n"])[:-1]
                       for name in ("points", *_STYLE_ARRAYS)}
@@ -267,8 +287,8 @@ class _SvgOutlineCache:
                     setattr(g, name, float(scalars[i, j]))
                 glyphs.append(g)
             root_sheen = data["root_sheen"]
-        except (OSError, ValueError, KeyError, IndexError, TypeError):
-            return False  # missing or unreadable entry: parse the SVG again
+        except Exception:  # noqa: BLE001 - an entry that does not decode: parse the SVG again
+            return False
         self.add(*glyphs)
         self.sheen_direction = root_sheen  # as flipping the parsed SVG left it
         self.id_to_vgroup_dict = {}
@@ -290,10 +310,7 @@ class _SvgOutlineCache:
             arrays[f"{name}_n"] = np.array([len(a) for a in items])
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        try:
-            atomic_write(path, buf.getvalue(), parents=True)
-        except Exception:  # noqa: BLE001 - a read-only cache only costs speed
-            pass
+        write_cache_entry("text", path, buf.getvalue())  # a read-only cache only costs speed
 
 
 class CachedText(_SvgOutlineCache, Text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnnanim.errors import CnnanimError
+from cnnanim.files import Input, read_input
 from cnnanim.network.presets import Preset, get_preset
 
 #: The photo every command uses when no image is given (CC0, see data/PROVENANCE.md).
@@ -19,17 +21,14 @@ SAMPLE_IMAGE = Path(__file__).resolve().parent.parent / "data" / "coffee.png"
 MAX_PIXELS = 64_000_000
 
 
-def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise CnnanimError(f"image not found: {path}")
-    if path.is_dir():
-        raise CnnanimError(f"{path} is a folder, not an image")
+def _open(source: Input) -> Image.Image:
+    path = source.path
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(io.BytesIO(source.data))
             if img.width * img.height > MAX_PIXELS:
                 raise CnnanimError(f"{path} is too large ({img.width}x{img.height} pixels; "
                                    f"at most {MAX_PIXELS:,} pixels)")
@@ -119,8 +118,9 @@ def load_image(source: str | os.PathLike | np.ndarray | Image.Image | None = Non
 
     Parameters
     ----------
-    source : path, array, PIL image or None
-        The image; ``None`` means the bundled sample photo. Any Pillow mode and size.
+    source : path, Input, array, PIL image or None
+        The image (a path or a file already read, see :func:`cnnanim.files.read_input`);
+        ``None`` means the bundled sample photo. Any Pillow mode and size.
     preset : str or Preset
         Gives the input size and channels (RGB for ``explainer``, greyscale for ``seed``).
 
@@ -137,7 +137,7 @@ def load_image(source: str | os.PathLike | np.ndarray | Image.Image | None = Non
     elif isinstance(source, np.ndarray):
         img = _from_array(source)
     else:
-        img = _open(Path(source))
+        img = _open(source if isinstance(source, Input) else read_input(source, "image"))
     img = fit_square(to_rgb(img), p.image_size)
     if p.in_channels == 1:
         arr = np.asarray(img.convert("L"), dtype=np.float32)[None, :, :]

@@ -136,9 +136,15 @@ class ActivationTrace:
     # -- persistence (so drawing code and other processes need no torch) --------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the trace to an ``.npz`` file atomically."""
-        import io
-
         from cnnanim.files import atomic_write
+
+        path = Path(path)
+        atomic_write(path, self.to_bytes(), parents=True)
+        return path
+
+    def to_bytes(self) -> bytes:
+        """The trace as the bytes of an ``.npz`` file (what :meth:`save` writes)."""
+        import io
 
         arrays: dict[str, np.ndarray] = {"image": self.image, "logits": self.logits,
                                          "probabilities": self.probabilities}
@@ -154,17 +160,16 @@ class ActivationTrace:
         arrays["header"] = np.array(json.dumps(header))
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        path = Path(path)
-        atomic_write(path, buf.getvalue(), parents=True)
-        return path
+        return buf.getvalue()
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ActivationTrace":
-        """Read a trace written by :meth:`save` (no pickle)."""
+    def load(cls, path) -> "ActivationTrace":
+        """Read a trace written by :meth:`save` (a path or a binary file object; no pickle)."""
         try:
             return cls._load(path)
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise CnnanimError(f"{path} is not a cnnanim trace file: {e}") from None
+        except Exception as e:  # noqa: BLE001 - BadZipFile, EOFError, a bad CRC... : one line
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CnnanimError(f"{path} is not a cnnanim trace file: {reason}") from None
 
     @classmethod
     def _load(cls, path: str | os.PathLike) -> "ActivationTrace":
@@ -242,6 +247,9 @@ def trace(model: "TinyVGG", image: np.ndarray, stages: list[str] | None = None,
     for name in wanted:
         module = getattr(model, name)
         x, y = captured[name]
+        if not np.all(np.isfinite(y)):
+            raise CnnanimError(f"the trace is not finite: stage {name} gives NaN or infinite "
+                               "values (weights far too large for this image)")
         kind = STAGE_KIND[name]
         st = StageTrace(name=name, kind=kind, input=x, output=y)
         if kind in ("conv", "linear"):
@@ -256,6 +264,9 @@ def trace(model: "TinyVGG", image: np.ndarray, stages: list[str] | None = None,
             st.stride = _as_int(module.stride)
             st.padding = _as_int(module.padding)
         out[name] = st
+    if not (np.all(np.isfinite(logits_t.numpy())) and np.all(np.isfinite(probs_t.numpy()))):
+        raise CnnanimError("the trace is not finite: the output scores are NaN or infinite "
+                           "(weights far too large for this image)")
     if class_names is not None:
         names = list(class_names)
     else:  # the preset's class names when ``preset`` describes this model, else "0", "1"...
@@ -267,15 +278,24 @@ def trace(model: "TinyVGG", image: np.ndarray, stages: list[str] | None = None,
                            class_names=names)
 
 
-def trace_image(image_source=None, weights: str | os.PathLike | None = None,
-                preset: str = "explainer") -> ActivationTrace:
+def trace_image(image_source=None, weights=None, preset: str = "explainer",
+                weights_name: str | None = None) -> ActivationTrace:
     """Load weights (a file or a shipped name) and an image (defaults: the shipped weights of
-    ``preset``, the sample photo) and trace them."""
+    ``preset``, the sample photo) and trace them.
+
+    ``image_source`` and ``weights`` are paths, or files already read
+    (:class:`cnnanim.files.Input`); ``weights_name`` is what the trace's ``meta`` calls the
+    weights (default: their path, or ``default``).
+    """
+    from cnnanim.files import Input
     from cnnanim.network.images import load_image
     from cnnanim.network.weights import load_model
 
     model, info = load_model(weights, preset=preset)
     img = load_image(image_source, info.to_preset())
     t = trace(model, img, class_names=info.class_names, preset=info.preset)
-    t.meta = {"weights": str(weights) if weights else "default", "source": info.source}
+    if weights_name is None:
+        weights_name = str(weights.path if isinstance(weights, Input) else weights) \
+            if weights else "default"
+    t.meta = {"weights": weights_name, "source": info.source}
     return t

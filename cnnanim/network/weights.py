@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from cnnanim.errors import CnnanimError
-from cnnanim.files import atomic_write
+from cnnanim.files import Input, atomic_write, read_input
 from cnnanim.network.presets import PRESETS, Preset, get_preset, preset_from_architecture
 
 
@@ -33,16 +33,19 @@ DEFAULT_WEIGHTS = {"explainer": WEIGHTS_DIR / "explainer.safetensors",
 NAMED_WEIGHTS = {**DEFAULT_WEIGHTS, "cnn-explainer": WEIGHTS_DIR / "cnn-explainer.safetensors"}
 
 
-def resolve_weights(weights: str | os.PathLike | None, preset: str = "explainer") -> Path:
+def resolve_weights(weights: str | os.PathLike | Input | None,
+                    preset: str = "explainer") -> Path | Input:
     """The file ``--weights`` means: a shipped name (``explainer``, ``seed``, ``cnn-explainer``),
     else a path; None is the shipped weights of ``preset``. A file called like a name is
     reached as ``./NAME``."""
     if weights is None:
         return DEFAULT_WEIGHTS[get_preset(preset).name]
+    if isinstance(weights, Input):
+        return weights
     if isinstance(weights, str) and weights in NAMED_WEIGHTS:
         return NAMED_WEIGHTS[weights]
     path = Path(weights)
-    if not path.is_file():
+    if not path.exists():  # a pipe is fine; read_input names what else is wrong
         hint = "" if path.suffix or len(path.parts) > 1 else (
             f" (named weights: {', '.join(NAMED_WEIGHTS)})")
         raise CnnanimError(f"weights file not found: {path}{hint}")
@@ -116,22 +119,26 @@ def save_weights(path: str | os.PathLike, tensors: dict[str, np.ndarray], info: 
     return path
 
 
-def read_weights(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], WeightsInfo]:
-    """Read a weights file without torch; errors are :class:`CnnanimError` with one line."""
+def read_weights(path: str | os.PathLike | Input) -> tuple[dict[str, np.ndarray], WeightsInfo]:
+    """Read a weights file (a path, or one already read by :func:`cnnanim.files.read_input`)
+    without torch; errors are :class:`CnnanimError` with one line.
+
+    Only floating-point tensors whose every value is finite are accepted: NaN or infinite
+    weights would turn every number on screen into ``nan``.
+    """
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
-    path = Path(path)
-    if not path.is_file():
-        raise CnnanimError(f"weights file not found: {path}")
+    source = path if isinstance(path, Input) else read_input(path, "weights file")
+    path, raw = source.path, source.data
     try:
-        raw = path.read_bytes()
         tensors = load(raw)
         header_len = int.from_bytes(raw[:8], "little")
         header = json.loads(raw[8:8 + header_len])
     except (SafetensorError, ValueError, OSError, UnicodeDecodeError) as e:
         raise CnnanimError(f"{path} is not a cnnanim weights file (safetensors): "
                            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    check_values(tensors, str(path))
     meta = (header.get("__metadata__") or {}).get("cnnanim")
     if meta is None:
         raise CnnanimError(f"{path} has no cnnanim metadata (preset, class names); "
@@ -141,6 +148,18 @@ def read_weights(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], Weight
     except (TypeError, ValueError) as e:
         raise CnnanimError(f"{path} has unreadable cnnanim metadata: {e}") from None
     return tensors, info
+
+
+def check_values(tensors: dict[str, np.ndarray], where: str) -> None:
+    """Raise a one-line error unless every tensor holds floating-point numbers, all finite."""
+    for k, v in tensors.items():
+        if not np.issubdtype(v.dtype, np.floating):
+            raise CnnanimError(f"{where}: tensor {k} holds {v.dtype} values; weights must be "
+                               "floating-point numbers")
+        bad = v.size - int(np.count_nonzero(np.isfinite(v)))
+        if bad:
+            raise CnnanimError(f"{where}: tensor {k} has {bad} NaN or infinite "
+                               f"value{'s' if bad > 1 else ''}; weights must be finite")
 
 
 def check_shapes(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]],
@@ -159,14 +178,14 @@ def check_shapes(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, 
         raise CnnanimError(f"{where} does not fit the model: " + "; ".join(problems))
 
 
-def load_model(path: str | os.PathLike | None = None, preset: str = "explainer"):
+def load_model(path: str | os.PathLike | Input | None = None, preset: str = "explainer"):
     """Load a TinyVGG from a weights file, built as the file's metadata describes it.
 
     Parameters
     ----------
     path : path or name, optional
-        A ``.safetensors`` file or a shipped name (see :func:`resolve_weights`); default: the
-        shipped weights of ``preset``.
+        A ``.safetensors`` file, a shipped name (see :func:`resolve_weights`) or a file already
+        read (:func:`cnnanim.files.read_input`); default: the shipped weights of ``preset``.
 
     Returns
     -------
@@ -181,9 +200,9 @@ def load_model(path: str | os.PathLike | None = None, preset: str = "explainer")
 
     path = resolve_weights(path, preset)
     tensors, info = read_weights(path)
-    model = TinyVGG.from_preset(info.to_preset(str(path)))
+    model = TinyVGG.from_preset(info.to_preset(str(path.path if isinstance(path, Input) else path)))
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    check_shapes(tensors, expected, str(path))
+    check_shapes(tensors, expected, str(path.path if isinstance(path, Input) else path))
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()})
     model.eval()
     return model, info

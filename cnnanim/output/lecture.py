@@ -32,7 +32,13 @@ import numpy as np
 
 from cnnanim.draw.text import check_caption_font
 from cnnanim.errors import CnnanimError
-from cnnanim.files import atomic_write
+from cnnanim.files import (
+    atomic_write,
+    check_output_file,
+    scratch_dir,
+    shareable,
+    write_error,
+)
 from cnnanim.output.progress import Progress
 from cnnanim.scenes.title_card import TitleCard
 from cnnanim.speech.narration import check_lang
@@ -181,7 +187,8 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
     tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
     try:
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
-               "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
+               "text_dir": str(scratch_dir("texts")),  # Pango's SVGs: not on the output's disk
+               "progress_bar": "none", "verbosity": "CRITICAL", "output_file": out.stem,
                "preview": False, "format": "mp4", "save_last_frame": False}
         if fast:
             from cnnanim.output.render import fast_encoder_options
@@ -410,7 +417,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         Only storyboards of registered scenes run in parallel; the result is the same.
     """
     from cnnanim.network.trace_cache import get_trace
-    from cnnanim.output.render import QUALITIES
+    from cnnanim.output.render import QUALITIES, _remove_empty, check_output_folder
     from cnnanim.speech.voice import check_voice, describe_voice
 
     t_start = time.perf_counter()
@@ -431,15 +438,13 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
     planned, skipped = plan(chapters, warn=warn)
     if not planned:
         raise CnnanimError("the lecture has no scenes: none of its scenes exist")
+    if output:
+        check_output_file(output)  # -o /dev/null: refused, not /dev/null.mp4
     out = Path(output) if output else default_lecture_output(lang, quality)
     if out.suffix.lower() != ".mp4":
         out = out.with_suffix(".mp4")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise CnnanimError(f"cannot create output folder {out.parent}: {e.strerror or e}") from None
-    if out.is_dir():
-        raise CnnanimError(f"output {out} is a folder")
+    check_output_file(out)
+    check_output_file(out.with_suffix(".srt"))
 
     jobs = []  # (chapter, name, class)
     specs = []  # how a worker process rebuilds each part (None: only this process can)
@@ -461,28 +466,31 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
     if workers > 1 and any(sp is None for sp in specs):
         workers = 1  # parts only this process knows (e.g. classes defined in a test)
 
+    created = check_output_folder(out.parent)
+    tmp = None
+    ok = wrote_srt = False
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
-    except OSError as e:
-        raise CnnanimError(f"cannot write to {out.parent}: {e.strerror or e}") from None
-    try:
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
+        except OSError as e:
+            raise CnnanimError(f"cannot write to {out.parent}: {e.strerror or e}") from None
         parts: list[Part] = []
         rendered: dict[type, tuple[Path, Path | None, list]] = {}
         futures: dict[type, object] = {}
         pool = None
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                       mp_context=multiprocessing.get_context("spawn"))
-            for k, (ch, name, cls) in enumerate(jobs):
-                if cls not in futures:  # a scene played twice (the overview) is rendered once
-                    futures[cls] = pool.submit(_render_part_worker, specs[k],
-                                               tmp / f"{k:02d}-{name}.mp4", quality, lang, fast,
-                                               dict(image=image, weights=weights, voice=voice))
         t = 0.0
         try:
+            if workers > 1 and len(jobs) > 1:
+                from cnnanim.output.workers import WorkerPool
+
+                pool = WorkerPool(min(workers, len(jobs)))
+                for k, (ch, name, cls) in enumerate(jobs):
+                    if cls not in futures:  # a scene played twice (the overview): rendered once
+                        futures[cls] = pool.submit(_render_part_worker, specs[k],
+                                                   tmp / f"{k:02d}-{name}.mp4", quality, lang,
+                                                   fast, dict(image=shareable(image),
+                                                              weights=shareable(weights),
+                                                              voice=voice))
             for k, (ch, name, cls) in enumerate(jobs):
                 if bar:
                     bar(k, f"{ch.key}: {name} ({spoken})")
@@ -499,11 +507,12 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                 d = video_duration(video)
                 parts.append(Part(ch.key, name, video, subs, start=t, duration=d, beats=beats))
                 t += d
-        finally:
+        except BaseException:
             if pool is not None:
-                for f in futures.values():
-                    f.cancel()
-                pool.shutdown(wait=True)
+                pool.stop()  # Ctrl-C, SIGTERM, an error: queued parts are not waited for
+            raise
+        if pool is not None:
+            pool.close()
         if bar:
             bar(len(jobs), "joining")
         marks = []
@@ -516,11 +525,23 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         title = TITLES.get(lang, TITLES["en"])
         remuxed = join_parts(parts, tmp_video, marks, audio=has_audio, title=title)
         atomic_write(out.with_suffix(".srt"), join_subtitles(parts))
+        wrote_srt = True
         os.replace(tmp_video, out)  # the video last: it marks a finished lecture
+        ok = True
         if bar:
             bar(len(jobs) + 1, f"wrote {out}")
         return LectureResult(out, out.with_suffix(".srt"), marks, parts, skipped, duration=t,
                              has_audio=has_audio, remuxed=remuxed,
                              seconds=time.perf_counter() - t_start)
+    except Exception as e:  # e.g. a disk that filled up under the encoder: name the file
+        error = write_error(e, out, tmp)
+        if error is not None:
+            raise error from None
+        raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not ok:
+            if wrote_srt:  # a video that failed to land: its subtitles go too
+                out.with_suffix(".srt").unlink(missing_ok=True)
+            _remove_empty(created)

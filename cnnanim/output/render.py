@@ -11,7 +11,6 @@ the same render), ``png`` (the last frame) and ``gif`` (frames straight from the
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
@@ -21,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnanim.errors import CnnanimError, UnknownNameError
-from cnnanim.files import atomic_write, media_dir
+from cnnanim.files import (
+    atomic_write,
+    check_output_file,
+    media_dir,
+    scratch_dir,
+    shareable,
+    write_error,
+)
 from cnnanim.speech.narration import check_lang
 
 #: ``-q`` letters -> Manim quality names.
@@ -117,9 +123,13 @@ def resolve_output(name: str, fmt: str, quality: str, lang: str,
     out = Path(output)
     if folder or out.is_dir() or str(output).endswith(os.sep):
         return out / default_output(name, fmt, quality, lang).name
-    if out.suffix.lower() != f".{fmt}":
-        out = out.with_suffix(f".{fmt}") if out.suffix.lower() in {".mp4", ".png", ".gif", ""} \
-            else out.with_name(out.name + f".{fmt}")
+    check_output_file(out)  # -o /dev/null: refused, never /dev/null.mp4 beside it
+    suffix = out.suffix.lower()
+    if suffix in {f".{f}" for f in FORMATS} and suffix != f".{fmt}":  # gif -o g.mp4
+        raise CnnanimError(f"output {output} does not match the format {fmt}; "
+                           f"use a .{fmt} name or a folder")
+    if suffix != f".{fmt}":
+        out = out.with_suffix(f".{fmt}") if suffix == "" else out.with_name(out.name + f".{fmt}")
     return out
 
 
@@ -146,20 +156,16 @@ def _remove_empty(folders: list[Path]) -> None:
             break
 
 
-_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT,
-                 errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EXDEV}
-
-
 def _move(src: Path, dest: Path, moved: list[Path]) -> None:
     os.replace(src, dest)
     moved.append(dest)
 
 
-def _check_writable(path: Path) -> None:
-    if path.is_dir():
-        raise CnnanimError(f"output {path} is a folder")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise CnnanimError(f"cannot write {path}: {path.parent} is not a folder")
+def _check_writable(path: Path, fmt: str) -> None:
+    """Refuse a folder or a device as the output (and as the ``.srt`` beside a video)."""
+    check_output_file(path)
+    if fmt == "mp4":
+        check_output_file(path.with_suffix(".srt"))
 
 
 def validate_settings(cls: type, **settings) -> None:
@@ -265,7 +271,9 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     if fps is not None and not 1 <= fps <= 120:
         raise CnnanimError(f"fps must be between 1 and 120, got {fps:g}")
     out = Path(output) if part is not None else resolve_output(name, fmt, quality, lang, output)
-    _check_writable(out)
+    _check_writable(out, fmt)
+    if still:
+        check_output_file(out.with_suffix(".png"))
     settings = dict(image=image, weights=weights, layer=layer, neuron=neuron, lang=lang)
     if fmt != "mp4":  # stills and GIFs are silent: never synthesise a voice for them
         scene_settings["voice"] = "none"
@@ -285,7 +293,8 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                                f"{e.strerror or e}") from None
         manim_format = {"mp4": "mp4", "png": "png", "gif": "png-sequence"}[fmt]
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
-               "progress_bar": "none", "verbosity": "ERROR", "output_file": out.stem,
+               "text_dir": str(scratch_dir("texts")),  # Pango's SVGs: not on the output's disk
+               "progress_bar": "none", "verbosity": "CRITICAL", "output_file": out.stem,
                "preview": False, "format": manim_format,
                "write_to_movie": fmt == "mp4", "save_last_frame": fmt == "png"}
         if fast:
@@ -345,9 +354,10 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
         result.seconds = time.perf_counter() - t_start
         ok = True
         return result
-    except OSError as e:
-        if e.errno in _WRITE_ERRNOS:
-            raise CnnanimError(f"cannot write {out}: {e.strerror or e}") from None
+    except Exception as e:  # e.g. a disk that filled up under the encoder: name the file
+        error = write_error(e, out, tmp)
+        if error is not None:
+            raise error from None
         raise
     finally:
         if tmp is not None:
@@ -417,9 +427,12 @@ def default_jobs() -> int:
     env = os.environ.get("CNNANIM_JOBS")
     if env:
         try:
-            return max(1, int(env))
+            jobs = int(env)
         except ValueError:
-            raise CnnanimError(f"CNNANIM_JOBS must be a whole number, got {env!r}") from None
+            jobs = 0
+        if jobs < 1:  # as -j 0 is refused
+            raise CnnanimError(f"CNNANIM_JOBS must be a whole number of at least 1, got {env!r}")
+        return jobs
     return max(1, min(2, os.cpu_count() or 1))
 
 
@@ -445,25 +458,22 @@ def _render_in_worker(name: str, options: dict) -> RenderResult:
 
 
 def _render_parallel(names, outs, jobs: int, progress, **options) -> list[RenderResult]:
-    """One scene per process, ``jobs`` at a time; results in the order of ``names``."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """One scene per process, ``jobs`` at a time; results in the order of ``names``.
 
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    On an error, Ctrl-C, SIGTERM or SIGHUP the workers stop at once (see
+    :class:`cnnanim.output.workers.WorkerPool`), each removing its temporary folder.
+    """
+    from cnnanim.output.workers import WorkerPool
+
     results: dict[str, RenderResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    with WorkerPool(jobs) as pool:
         futures = {}
         for i, n in enumerate(names):
             futures[n] = pool.submit(_render_in_worker, n, dict(options, output=outs[n]))
         for i, n in enumerate(names):
             if progress:
                 progress(i, len(names), n)
-            try:
-                results[n] = futures[n].result()
-            except BaseException:
-                for f in futures.values():
-                    f.cancel()
-                raise
+            results[n] = futures[n].result()
             if progress:
                 progress(i, len(names), n, results[n])
     return [results[n] for n in names]
@@ -487,17 +497,18 @@ def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | 
         check_render(n, quality=quality, fmt=fmt, lang=lang,
                      **{k: options.get(k) for k in ("image", "weights", "layer", "neuron")})
         outs[n] = resolve_output(n, fmt, quality, lang, output, folder=len(names) > 1)
-        _check_writable(outs[n])
+        _check_writable(outs[n], fmt)
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
     created: list[Path] = []
     try:
         for folder in sorted({o.parent for o in outs.values()}):
             created += check_output_folder(folder)
         from cnnanim.scenes.registry import get_scene
 
-        jobs = default_jobs() if jobs is None else max(1, int(jobs))
         if jobs > 1 and len(names) > 1 and all(importable(get_scene(n)) for n in names):
+            shared = {k: shareable(options.get(k)) for k in ("image", "weights")}
             return _render_parallel(names, outs, min(jobs, len(names)), progress, fmt=fmt,
-                                    quality=quality, lang=lang, **options)
+                                    quality=quality, lang=lang, **{**options, **shared})
         results = []
         for i, n in enumerate(names):
             if progress:

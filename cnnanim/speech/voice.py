@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import io
 import json
 import logging
 import os
 import re
 import threading
 import wave
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +52,9 @@ VOICES = ("auto", "espeak", "piper", "none")
 
 _EN_SENTENCE = re.compile(r"(?<=[.;:?!])\s+")
 _SPOKEN_SAME_LENGTH = str.maketrans({"_": " ", "·": " ", "→": " ", "|": " "})
-#: Bump when :func:`spoken_text` changes: it is part of every clip's cache key.
-SPEECH_VERSION = 2
+#: Bump when :func:`spoken_text` or the synthesis changes: it is part of every clip's cache key
+#: (3: every espeak clip from a fresh engine, independent of what was spoken before).
+SPEECH_VERSION = 3
 _WORD = re.compile(r"\S+")
 
 
@@ -151,6 +154,29 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         w.writeframes(np.asarray(samples, dtype="<i2").tobytes())
 
 
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """A mono 16-bit WAV file of ``samples`` at ``rate``, as bytes."""
+    buf = io.BytesIO()
+    _write_wav(buf, samples, rate)
+    return buf.getvalue()
+
+
+def clip_is_sound(path: Path, meta: dict) -> bool:
+    """Whether the WAV at ``path`` is the clip ``meta`` describes: the same bytes (sha256), a
+    readable mono 16-bit header, and as many samples as the stored duration says."""
+    try:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            return False
+        with wave.open(io.BytesIO(data), "rb") as w:
+            ok = (w.getnchannels(), w.getsampwidth()) == (1, 2) and w.getframerate() > 0
+            n, rate = w.getnframes(), w.getframerate()
+            frames = w.readframes(n)
+        return ok and len(frames) == 2 * n and abs(n / rate - float(meta["duration"])) < 1e-6
+    except (OSError, EOFError, KeyError, TypeError, ValueError, wave.Error):
+        return False
+
+
 def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Samples (int16, mono) and sample rate of a WAV file written by this module."""
     with wave.open(str(path), "rb") as w:
@@ -192,20 +218,40 @@ class SpeechService:
         key = self.key(text, lang)
         stem = f"{self.engine}-{lang}-{key[:32]}"
         wav, meta = folder / f"{stem}.wav", folder / f"{stem}.json"
-        if wav.is_file() and meta.is_file():
-            try:
-                m = json.loads(meta.read_text(encoding="utf-8"))
-                return Clip(wav, float(m["duration"]), [tuple(w) for w in m["words"]],
-                            list(m["positions"]))
-            except (ValueError, KeyError, OSError):
-                pass  # a damaged entry: make it again
+        clip = self._cached(wav, meta)
+        if clip is not None:
+            return clip
+        # missing or damaged (truncated, empty, altered): synthesise and (over)write the entry
         samples, rate, words, positions = self._speak(spoken_text(text, lang), lang)
         duration = len(samples) / rate
-        files.atomic_write(wav, lambda f: _write_wav(f, samples, rate), parents=True)
+        data = wav_bytes(samples, rate)
         m = {"engine": self.engine, "voice": self.voice_name(lang), "lang": lang, "text": text,
-             "duration": duration, "words": words, "positions": positions}
-        files.atomic_write(meta, json.dumps(m, ensure_ascii=False), parents=True)
+             "duration": duration, "sha256": hashlib.sha256(data).hexdigest(), "words": words,
+             "positions": positions}
+        try:
+            files.atomic_write(wav, data, parents=True)
+            stored = files.write_cache_entry(
+                "voice", meta, json.dumps(m, ensure_ascii=False).encode("utf-8"))
+        except CnnanimError as e:
+            files.cache_write_failed("voice", wav, e)
+            stored = False
+        if not stored:  # the cache cannot be written (full, read-only...): a private copy
+            wav = files.atomic_write(files.scratch_dir("voice") / wav.name, data)
         return Clip(wav, duration, [tuple(w) for w in words], positions)
+
+    @staticmethod
+    def _cached(wav: Path, meta: Path) -> Clip | None:
+        """The clip stored as ``wav`` + ``meta`` if both are intact, else None."""
+        blob = files.read_cache_entry(meta)
+        if blob is None:
+            return None
+        try:
+            m = json.loads(blob.decode("utf-8"))
+            clip = Clip(wav, float(m["duration"]), [tuple(w) for w in m["words"]],
+                        list(m["positions"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return clip if clip_is_sound(wav, m) else None
 
     def _speak(self, text: str, lang: str):  # pragma: no cover - abstract
         """-> (int16 samples, rate, [(start, end, word)], [char offset])"""
@@ -231,7 +277,13 @@ _RATE = 1
 
 
 class _Espeak:
-    """The espeak-ng library of the espeakng-loader wheel (one per process; calls serialized)."""
+    """The espeak-ng library of the espeakng-loader wheel (calls serialized).
+
+    espeak-ng keeps state between utterances in static variables (e.g. the phase of its pitch
+    "flutter"), so a clip would depend on what the process spoke before. Every clip is therefore
+    spoken by a freshly loaded library (load, initialise, speak, terminate, unload: about 20 ms),
+    and the same text always gives the same samples.
+    """
 
     _instance: "_Espeak | None" = None
     _error: str | None = None
@@ -240,26 +292,45 @@ class _Espeak:
     def __init__(self) -> None:
         import espeakng_loader
 
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Info.argtypes = [ctypes.c_void_p]
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        data_path = espeakng_loader.get_data_path().encode()
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INITIALIZE_DONT_EXIT)
-        if rate <= 0:
-            raise OSError("espeak_Initialize failed")
-        self.lib, self.rate = lib, rate
-        self.version = lib.espeak_Info(None).decode()
+        self._path = espeakng_loader.get_library_path()
+        self._data = espeakng_loader.get_data_path().encode()
         self._chunks: list[np.ndarray] = []
         self._events: list[tuple[int, int, int, int]] = []
-        self._callback = _SYNTH_CALLBACK(self._on_audio)  # keep a reference
-        lib.espeak_SetSynthCallback(self._callback)
+        with self._loaded() as lib:
+            self.rate = self._rate
+            self.version = lib.espeak_Info(None).decode()
+
+    @contextmanager
+    def _loaded(self):
+        """The library, loaded and initialised afresh; terminated and unloaded afterwards."""
+        import _ctypes
+
+        lib = ctypes.CDLL(self._path)
+        try:
+            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                              ctypes.c_int]
+            lib.espeak_Initialize.restype = ctypes.c_int
+            lib.espeak_Info.argtypes = [ctypes.c_void_p]
+            lib.espeak_Info.restype = ctypes.c_char_p
+            lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+            lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+            lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
+            lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                                         ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                         ctypes.c_void_p, ctypes.c_void_p]
+            rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data,
+                                         _INITIALIZE_DONT_EXIT)
+            if rate <= 0:
+                raise OSError("espeak_Initialize failed")
+            self._rate = rate
+            callback = _SYNTH_CALLBACK(self._on_audio)  # referenced until the library goes
+            lib.espeak_SetSynthCallback(callback)
+            try:
+                yield lib
+            finally:
+                lib.espeak_Terminate()
+        finally:
+            _ctypes.dlclose(lib._handle)  # the next clip starts from a clean library
 
     def _on_audio(self, wav, n, events) -> int:
         if n > 0:
@@ -285,17 +356,17 @@ class _Espeak:
             return cls._instance
 
     def speak(self, text: str, voice: str, wpm: int):
-        with self.lock:
-            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        with self.lock, self._loaded() as lib:
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise CnnanimError(f"espeak-ng has no voice {voice!r}")
-            self.lib.espeak_SetParameter(_RATE, int(wpm), 0)
+            lib.espeak_SetParameter(_RATE, int(wpm), 0)
             self._chunks, self._events = [], []
             data = text.encode("utf-8")
-            err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
-                                        _CHARS_UTF8 | _ENDPAUSE, None, None)
+            err = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
+                                   _CHARS_UTF8 | _ENDPAUSE, None, None)
             if err != 0:
                 raise CnnanimError(f"espeak-ng could not speak (error {err})")
-            self.lib.espeak_Synchronize()
+            lib.espeak_Synchronize()
             chunks, events = self._chunks, self._events
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         return samples, events
