@@ -23,7 +23,6 @@ from cnnanim.draw import colors
 from cnnanim.draw.layout import CAPTION_BAND
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.numbers import fmt
-from cnnanim.errors import CnnanimError
 from cnnanim.files import cache_dir, disk_full, read_cache_entry, write_cache_entry
 
 #: Fonts (Debian: fonts-dejavu-core, fonts-noto-cjk). Chinese needs a CJK font.

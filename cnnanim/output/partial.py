@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Iterator
 
 import numpy as np
-from manim import Group, ImageMobject, Text, VMobject, config
+from manim import Group, ImageMobject, Text, config
 from manim.mobject.text.text_mobject import MarkupText
 from manim.utils.exceptions import EndSceneEarlyException
 

@@ -18,7 +18,6 @@ from manim import (
     Group,
     ImageMobject,
     Rectangle,
-    ReplacementTransform,
     Square,
     Text,
     Transform,
