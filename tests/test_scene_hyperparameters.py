@@ -13,10 +13,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnanim.explain import hyperparameters as explain
 from cnnanim.explain import maths
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
-from cnnanim.explain import hyperparameters as explain
 from cnnanim.scenes import hyperparameters as scenes
 
 

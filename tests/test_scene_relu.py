@@ -169,8 +169,8 @@ def test_apply_beat_matches_the_window_signs(trace):
 
 
 def test_default_channel_mixes_signs_explicit_channel_kept(trace, monkeypatch):
-    from cnnanim.output.render import configure_scene
     from cnnanim.explain.relu import best_channel
+    from cnnanim.output.render import configure_scene
 
     monkeypatch.delenv("CNNANIM_NEURON", raising=False)
     conv = trace["conv_1_1"].output

@@ -16,7 +16,7 @@ from cnnanim.draw.text import check_caption_font
 from cnnanim.errors import CnnanimError
 from cnnanim.output.lecture import render_part
 from cnnanim.scenes.base import CnnScene
-from cnnanim.speech import voice
+from cnnanim.speech import espeak, voice
 from cnnanim.speech.narration import (
     MIN_BEAT,
     PAUSE,
@@ -107,7 +107,7 @@ def test_no_engine_means_captions_only(monkeypatch):
         raise OSError("no library")
 
     monkeypatch.setattr(voice, "_services", {})
-    monkeypatch.setattr(voice._Espeak, "get", classmethod(missing))
+    monkeypatch.setattr(espeak._Espeak, "get", classmethod(missing))
     monkeypatch.setattr(voice.PiperService, "available", classmethod(lambda cls: False))
     monkeypatch.setattr(voice.PiperService, "importable", staticmethod(lambda: False))
     assert voice.get_service("auto", "en") is None
@@ -192,7 +192,9 @@ def check_narrated(result, lang: str):
     video, audio = streams(result.video)
     assert audio is not None, "the video has no sound"
     assert abs(video - audio) < 0.1
-    assert video == pytest.approx(beats[-1][1], abs=0.2)
+    # the video ends with the last beat (and, in the lecture, the part's fade to the page)
+    fade = scene.fade_out_time if scene.fade_out_at_end else 0.0
+    assert video == pytest.approx(beats[-1][1] + fade, abs=0.2)
     for t0, t1, b in beats:
         assert b.audio and b.audio_duration > 0.5
         assert b.audio_duration <= t1 - t0 + 1e-6  # speech never overlaps the next beat

@@ -6,8 +6,7 @@ several commands; each other module registers its commands on the group when imp
 
 from __future__ import annotations
 
-from cnnanim.cli import (figures, hyper, lecture, network, render,  # noqa: F401  (they register commands)
-                         slides)
+from cnnanim.cli import figures, hyper, lecture, network, render, slides  # noqa: F401  (they register commands)
 from cnnanim.cli.app import main
 
 __all__ = ["main"]

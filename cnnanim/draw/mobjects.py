@@ -8,7 +8,18 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Group, ImageMobject, Line, Rectangle, Square, VGroup
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Group,
+    ImageMobject,
+    Line,
+    Rectangle,
+    Square,
+    VGroup,
+)
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from cnnanim.draw import colors

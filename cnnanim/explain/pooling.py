@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnanim.explain.numbers import symmetric_range
 from cnnanim.explain import maths
+from cnnanim.explain.numbers import symmetric_range
 
 
 def choose_windows(x_map: np.ndarray, count: int = 3, size: int = 2,

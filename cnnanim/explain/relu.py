@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnanim.explain.numbers import symmetric_range
 from cnnanim.explain import maths
+from cnnanim.explain.numbers import symmetric_range
 
 
 def relu_pair(trace, layer: str) -> tuple[str, str]:

@@ -13,7 +13,12 @@ import numpy as np
 
 from cnnanim.errors import CnnanimError
 from cnnanim.files import Input, atomic_write, read_input
-from cnnanim.network.presets import PRESETS, Preset, get_preset, preset_from_architecture
+from cnnanim.network.presets import (
+    PRESETS,
+    Preset,
+    get_preset,
+    preset_from_architecture,
+)
 
 
 def _weights_dir() -> Path:

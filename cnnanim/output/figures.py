@@ -505,8 +505,8 @@ def render_kit(folder, *, fmt: str = "gif", image=None, weights=None, lang: str 
     Figures of one scene render in one process; ``jobs`` processes at a time (None: one per
     core, at most 2). ``progress(result)`` is called after each scene's figures.
     """
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     from cnnanim.errors import UnknownNameError
     from cnnanim.output.render import check_output_folder, check_render, default_jobs

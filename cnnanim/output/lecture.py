@@ -181,8 +181,7 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
 
     from cnnanim.output.render import QUALITIES, configure_scene
 
-    # each part ends on the white page and the caption band, where the next one begins
-    scene_cls = configure_scene(cls, fade_out_at_end=True, **settings)
+    scene_cls = configure_scene(cls, **settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
     try:
@@ -459,7 +458,8 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
             jobs.append((ch, cls.cli_name or cls.__name__, cls))
             specs.append(_part_spec(*jobs[-1], i + 1, len(planned), known))
     bar = progress if callable(progress) else (Progress(len(jobs) + 1, width=24) if progress else None)
-    settings = dict(lang=lang, image=image, weights=weights, voice=voice)
+    # each part ends on the white page and the caption band, where the next one begins
+    settings = dict(lang=lang, image=image, weights=weights, voice=voice, fade_out_at_end=True)
     from cnnanim.output.render import default_jobs
 
     workers = default_jobs() if workers is None else max(1, int(workers))

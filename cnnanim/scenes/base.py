@@ -99,6 +99,8 @@ class CnnScene(Scene):
     #: Fade everything out at the end (the lecture sets it: each part ends on the white page
     #: and the caption band, where the next part begins, instead of cutting to it).
     fade_out_at_end: ClassVar[bool] = False
+    #: How long that fade takes (seconds).
+    fade_out_time: ClassVar[float] = 0.5
 
     def __init__(self, *args, **kwargs) -> None:
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.
@@ -406,7 +408,7 @@ class CnnScene(Scene):
         """Fade out (in the lecture), then pad the soundtrack with silence to the end of the
         video (same stream lengths)."""
         if type(self).fade_out_at_end:
-            self.fade_out_everything()
+            self.fade_out_everything(type(self).fade_out_time)
         super().tear_down()
         writer = getattr(self.renderer, "file_writer", None)
         if writer is not None and getattr(writer, "includes_sound", False):

@@ -33,7 +33,12 @@ from cnnanim.draw import colors
 from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import label, number
 from cnnanim.explain.numbers import decimals_for, fmt
-from cnnanim.explain.relu import ReluWindowData, best_channel, relu_pair, relu_window_data
+from cnnanim.explain.relu import (
+    ReluWindowData,
+    best_channel,
+    relu_pair,
+    relu_window_data,
+)
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import Beat
 

@@ -35,7 +35,15 @@ from manim import (
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import SAFE_RIGHT
-from cnnanim.draw.text import MONO, CachedMarkupText, cached_text, font_for, label, number, on_row
+from cnnanim.draw.text import (
+    MONO,
+    CachedMarkupText,
+    cached_text,
+    font_for,
+    label,
+    number,
+    on_row,
+)
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
 from cnnanim.network.presets import class_label
