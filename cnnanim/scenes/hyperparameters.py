@@ -2,8 +2,8 @@
 
 Every scene works on a real patch: an ``input_size`` x ``input_size`` centre crop of one input
 channel of the traced layer (the photo's red channel for ``conv_1_1``) and the real kernel of the
-chosen neuron for that channel. The numbers shown come from :func:`example_data`, which uses
-``cnnanim.explain.maths`` only; tests compare them with ``torch.nn.functional.conv2d``.
+chosen neuron for that channel. The numbers shown come from
+:mod:`cnnanim.explain.hyperparameters`; the grids are :class:`cnnanim.draw.grids.CellGrid`.
 
 Settings (class attributes, also command-line options): ``input_size`` (N), ``kernel`` (K),
 ``padding_amount`` (P), ``stride_amount`` (S). An invalid combination renders the failure story
@@ -12,7 +12,6 @@ Settings (class attributes, also command-line options): ``input_size`` (N), ``ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -29,7 +28,6 @@ from manim import (
     Line,
     Rectangle,
     ReplacementTransform,
-    Square,
     Succession,
     Transform,
     VGroup,
@@ -37,229 +35,51 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.mobjects import FeatureMap, color_array
-from cnnanim.draw.text import label, number
+from cnnanim.draw.grids import CellGrid, grid_cell
+from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.errors import CnnanimError
-from cnnanim.explain import maths
+from cnnanim.explain.hyperparameters import (
+    ConvExample,
+    covering_starts,
+    coverage,
+    example_data,
+    get_crop,
+    kernel_origin,
+    leftover_cells,
+    plural,
+    seed_data,
+)
 from cnnanim.scenes.base import CnnScene
+from cnnanim.speech.narration import Beat
 
 #: Colours of this chapter.
-PAD_FILL = "#c9c9c9"      # zero-padding cells: grey, clearly not part of the photo
-PAD_TEXT = "#5a5a5a"
-PAD_HATCH = "#a9a9a9"
 LEFTOVER = "#d62728"      # cells the kernel never reaches in an invalid combination
 WINDOW = colors.HIGHLIGHT
 
-#: Largest input the scenes draw (a crop of the layer's input).
-MAX_INPUT = 16
+#: The chapter's margins: the input grid starts at GRID_LEFT, the output grid and the formula
+#: end at GRID_RIGHT (inside the frame's safe area).
+GRID_LEFT, GRID_RIGHT = -6.5, 6.5
 #: Top of the grids, and the line for formulas under them.
 GRID_TOP = 2.6
 FORMULA_Y = -2.17
+#: Room (scene units) for the side of the padded input grid, of the output grid, and of the
+#: padded input or the kernel in the failure story.
+INPUT_ROOM, OUTPUT_ROOM, FAILURE_ROOM = 4.95, 4.2, 4.0
+#: Centre of the kernel (and its tag), between the input and the output.
+KERNEL_AT = np.array([0.2, 1.0, 0])
+#: Sizes of grid labels and formulas; the widest formula.
+LABEL_SIZE, FORMULA_SIZE, FORMULA_WIDTH = 20, 24, 8.6
+#: The seed scene: its maps' height, and their centres at (-+SEED_X, SEED_Y).
+SEED_MAP_HEIGHT, SEED_X, SEED_Y = 3.6, 3.4, 0.3
+SEED_LABEL_SIZE = 22
 
-
-# ------------------------------------------------------------------------------------------
-# data (no manim): every number the scenes show
-def example_kernel(real: np.ndarray, k: int) -> np.ndarray:
-    """A K x K kernel derived deterministically from a real kernel (R x R).
-
-    K == R: the real kernel. K < R: its K x K block starting at ((R-K)//2, (R-K)//2) (top-left
-    corner for 2 from 3). K > R: the real kernel surrounded by zeros ((K-R)//2 before, the rest
-    after).
-    """
-    real = np.asarray(real, dtype=np.float64)
-    r = real.shape[0]
-    if k == r:
-        return real.copy()
-    if k < r:
-        a = (r - k) // 2
-        return real[a:a + k, a:a + k].copy()
-    before = (k - r) // 2
-    return np.pad(real, ((before, k - r - before), (before, k - r - before)))
-
-
-def window_starts(n: int, k: int, p: int, s: int) -> list[int]:
-    """Top/left coordinates (in the padded input) where the window lands along one axis."""
-    span = n + 2 * p - k
-    return list(range(0, span + 1, s)) if span >= 0 else []
-
-
-def coverage(n: int, k: int, p: int, s: int) -> np.ndarray:
-    """How many window positions cover each cell of the unpadded N x N input."""
-    starts = window_starts(n, k, p, s)
-    per_axis = np.zeros(n, dtype=int)
-    for a in starts:
-        for i in range(a, a + k):
-            if p <= i < p + n:
-                per_axis[i - p] += 1
-    return np.outer(per_axis, per_axis)
-
-
-@dataclass(frozen=True)
-class ConvExample:
-    """One convolution of the crop with one kernel.
-
-    Attributes
-    ----------
-    crop : numpy.ndarray
-        (N, N) real values (the layer's input, channel ``channel``).
-    kernel : numpy.ndarray
-        (K, K) kernel (real when K equals the layer's kernel size).
-    real : bool
-        True when ``kernel`` is the network's own kernel, not derived from it.
-    check : cnnanim.explain.maths.ConvCheck
-    output : numpy.ndarray or None
-        (out, out) ``maths.conv2d`` of the crop (one channel, no bias); None when invalid.
-    starts : list of int
-        Window positions along each axis.
-    """
-
-    crop: np.ndarray
-    kernel: np.ndarray
-    real: bool
-    check: maths.ConvCheck
-    output: np.ndarray | None
-    starts: list[int]
-
-    @property
-    def n(self) -> int:
-        return self.check.n
-
-    @property
-    def k(self) -> int:
-        return self.check.k
-
-    @property
-    def p(self) -> int:
-        return self.check.p
-
-    @property
-    def s(self) -> int:
-        return self.check.s
-
-
-def get_crop(trace, layer: str, size: int, channel: int = 0) -> np.ndarray:
-    """The centre ``size`` x ``size`` crop of input channel ``channel`` of stage ``layer``."""
-    x = np.asarray(trace[layer].input[channel], dtype=np.float64)
-    h, w = x.shape
-    if not 1 <= size <= min(h, w, MAX_INPUT):
-        raise CnnanimError(f"input size must be between 1 and {min(h, w, MAX_INPUT)}, got {size}")
-    top, left = (h - size) // 2, (w - size) // 2
-    return x[top:top + size, left:left + size].copy()
-
-
-def example_data(trace, layer: str, neuron: int, n: int, k: int, p: int, s: int,
-                 channel: int = 0) -> ConvExample:
-    """The crop, kernel, validity and output of one hyper-parameter combination."""
-    check = maths.check_conv(n, k, p, s)
-    crop = get_crop(trace, layer, n, channel)
-    real_kernel = np.asarray(trace[layer].weight[neuron, channel], dtype=np.float64)
-    kernel = example_kernel(real_kernel, k)
-    output = None
-    if check.valid:
-        output = maths.conv2d(crop[None], kernel[None, None], stride=s, padding=p)[0]
-    return ConvExample(crop, kernel, k == real_kernel.shape[0], check, output,
-                       window_starts(n, k, p, s))
-
-
-# ------------------------------------------------------------------------------------------
-# drawing
-class CellGrid(VGroup):
-    """Cells with real values; ``pad`` rings of grey, hatched ``0`` cells around them.
-
-    Coordinates are in the padded grid: cell (0, 0) is the top-left padding cell.
-    """
-
-    def __init__(self, values: np.ndarray, pad: int = 0, cell: float = 0.5,
-                 scale: str = "activation", vmax: float | None = None, decimals: int | None = None,
-                 font_size: float = 18, blank: bool = False, **kwargs) -> None:
-        super().__init__(**kwargs)
-        values = np.atleast_2d(np.asarray(values, dtype=np.float64))
-        self.values, self.pad, self.cell = values, pad, cell
-        h, w = values.shape
-        self.rows, self.cols = h + 2 * pad, w + 2 * pad
-        rgb = color_array(values, scale, vmax)
-        show_numbers = cell >= 0.36
-        if decimals is None:  # two decimals only where they stay readable
-            decimals = 2 if cell >= 0.55 else 1
-        self.inner, self.padding, self.frames = VGroup(), VGroup(), VGroup()
-        self.by_pos: dict[tuple[int, int], VGroup] = {}
-        for r in range(self.rows):
-            for c in range(self.cols):
-                pos = RIGHT * c * cell + DOWN * r * cell
-                is_pad = not (pad <= r < pad + h and pad <= c < pad + w)
-                if is_pad:
-                    sq = Square(cell, stroke_color=colors.INK, stroke_width=1, fill_color=PAD_FILL,
-                                fill_opacity=1).move_to(pos)
-                    hatch = VGroup(*[Line(sq.get_corner(DOWN + LEFT) + RIGHT * cell * t,
-                                          sq.get_corner(DOWN + LEFT) + RIGHT * cell * t
-                                          + (UP + RIGHT) * cell * (1 - t) * 0.999,
-                                          stroke_color=PAD_HATCH, stroke_width=1)
-                                     for t in (0.0, 0.5)])
-                    g = VGroup(sq, hatch)
-                    if show_numbers:
-                        g.add(number(0, 0, font_size, PAD_TEXT).move_to(pos))
-                    self.padding.add(g)
-                else:
-                    v = values[r - pad, c - pad]
-                    col = rgb[r - pad, c - pad]
-                    sq = Square(cell, stroke_color=colors.INK, stroke_width=1,
-                                fill_color=colors.rgb_to_hex(col), fill_opacity=1).move_to(pos)
-                    g = VGroup(sq)
-                    if show_numbers:
-                        num = number(v, decimals, font_size, colors.text_color_for(col))
-                        if num.width > cell * 0.88:
-                            num.scale_to_fit_width(cell * 0.88)
-                        g.add(num.move_to(pos))
-                    self.inner.add(g)
-                    self.frames.add(Square(cell, stroke_color=colors.MUTED, stroke_width=1)
-                                    .move_to(pos))
-                self.by_pos[(r, c)] = g
-        self.add(self.padding, self.inner)
-        self.move_to(np.zeros(3))
-        self.blank = blank
-
-    def move_to(self, *args, **kwargs):
-        super().move_to(*args, **kwargs)
-        if getattr(self, "blank", False):  # outline only: cells appear one by one (FadeIn)
-            self.frames.move_to(self.inner)
-            if self.inner in self.submobjects:
-                self.remove(self.inner)
-                self.add(self.frames)
-        return self
-
-    def everything(self) -> VGroup:
-        """Outline and every cell (a blank grid's revealed cells are not its submobjects)."""
-        return VGroup(self.frames, self.inner, self.padding) if self.blank else VGroup(self)
-
-    def corner(self) -> np.ndarray:
-        """Top-left corner of the padded grid."""
-        first = self.by_pos[(0, 0)][0]
-        return first.get_corner(UP + LEFT)
-
-    def box(self, row: int, col: int, height: int = 1, width: int = 1, color: str = WINDOW,
-            stroke_width: float = 5) -> Rectangle:
-        """A rectangle around ``height`` x ``width`` cells from padded (row, col)."""
-        c = self.cell
-        rect = Rectangle(width=c * width, height=c * height, stroke_color=color,
-                         stroke_width=stroke_width)
-        rect.move_to(self.corner() + RIGHT * c * (col + width / 2) + DOWN * c * (row + height / 2))
-        return rect
-
-    def cells(self, positions) -> VGroup:
-        """The cell groups at padded positions."""
-        return VGroup(*[self.by_pos[p] for p in positions])
-
-
-def grid_cell(*sizes: int, room: float = 4.0, largest: float = 0.6) -> float:
-    """Cell side so the largest of ``sizes`` cells fits in ``room`` units."""
-    return min(largest, room / max(sizes))
-
-
-def plural(n: int, word: str, lang: str) -> str:
-    """``1 cell`` / ``2 cells`` (Chinese has no plural)."""
-    if lang == "zh":
-        return f"{n}"
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+#: Words of every scene of the chapter: the sizes of grids and the size formula.
+SIZE_WORDS = {
+    "input": {"en": "input {n}×{n}", "zh": "输入 {n}×{n}"},
+    "input_padded": {"en": "input {n}×{n} + padding {p}", "zh": "输入 {n}×{n}，填充 {p}"},
+    "output": {"en": "output {m}×{m}", "zh": "输出 {m}×{m}"},
+    "formula": {"en": "output size = {formula}", "zh": "输出尺寸 = {formula}"},
+}
 
 
 # ------------------------------------------------------------------------------------------
@@ -300,6 +120,21 @@ class HyperScene(CnnScene):
             "zh": "{k}×{k} 的卷积核比填充后 {m}×{m} 的输入还大，根本放不下，也就没有输出。",
         },
     }
+    WORDS = {
+        **SIZE_WORDS,
+        "kernel": {"en": "kernel {k}×{k}", "zh": "{k}×{k} 卷积核"},
+        "kernel_illustrative": {"en": "kernel {k}×{k} (illustrative)", "zh": "{k}×{k} 卷积核（示意）"},
+        "title_invalid": {"en": "An invalid combination", "zh": "无效的组合"},
+        # where the crop comes from (narration)
+        "source_red": {"en": "the photo's red channel", "zh": "红色通道"},
+        "source_green": {"en": "the photo's green channel", "zh": "绿色通道"},
+        "source_blue": {"en": "the photo's blue channel", "zh": "蓝色通道"},
+        "source_grey": {"en": "the grey photo", "zh": "灰度照片"},
+        "source_map": {"en": "feature map {channel} of {prev}", "zh": "{prev} 的第 {channel} 张特征图"},
+        # lists of numbers (narration): "0, 3" and "2, 3 and 5"
+        "list_sep": {"en": ", ", "zh": "、"},
+        "list_and": {"en": "{items} and {last}", "zh": "{items}、{last}"},
+    }
 
     # -- settings ---------------------------------------------------------------------------
     def setup(self) -> None:
@@ -329,6 +164,7 @@ class HyperScene(CnnScene):
             return text.format(**values) if values else text
         return super().narration_text(key, **values)
 
+    # -- data -------------------------------------------------------------------------------
     def example(self, k: int | None = None, p: int | None = None, s: int | None = None) -> ConvExample:
         """:func:`example_data` for this scene's crop with the given (or the scene's) K, P, S."""
         return example_data(self.trace, self.layer, self.neuron, self.n,
@@ -341,64 +177,94 @@ class HyperScene(CnnScene):
             return ("red", "green", "blue")[self.channel]
         return "input" if self.layer == "conv_1_1" else "activation"
 
+    # -- words ------------------------------------------------------------------------------
     def source_name(self) -> str:
         """Where the crop comes from, in the scene's language."""
         if self.layer == "conv_1_1":
             if self.trace.image.shape[0] == 3:
-                en = ("red", "green", "blue")[self.channel]
-                zh = ("红", "绿", "蓝")[self.channel]
-                return f"{zh}色通道" if self.lang == "zh" else f"the photo's {en} channel"
-            return "灰度照片" if self.lang == "zh" else "the grey photo"
+                return self.words("source_" + ("red", "green", "blue")[self.channel])
+            return self.words("source_grey")
         prev = self.trace.stage_names()[self.trace.stage_names().index(self.layer) - 1]
-        return (f"{prev} 的第 {self.channel} 张特征图" if self.lang == "zh"
-                else f"feature map {self.channel} of {prev}")
+        return self.words("source_map", channel=self.channel, prev=prev)
 
-    # -- pieces (no playing) ----------------------------------------------------------------
+    def list_words(self, items) -> str:
+        """Numbers as a list in the scene's language: ``2, 3 and 5`` / ``2、3、5``."""
+        items = [str(i) for i in items]
+        if len(items) == 1:
+            return items[0]
+        return self.words("list_and", items=self.words("list_sep").join(items[:-1]), last=items[-1])
+
+    # -- builders (no playing) ----------------------------------------------------------------
+    def input_cell(self) -> float:
+        """Cell side of the padded input grid."""
+        return grid_cell(self.n + 2 * self.p, room=INPUT_ROOM, largest=0.6)
+
     def get_input_grid(self, ex: ConvExample, cell: float, pad: int | None = None) -> CellGrid:
+        """The crop (and ``pad`` rings of padding, default the example's) at the top-left."""
         g = CellGrid(ex.crop, ex.p if pad is None else pad, cell, scale=self.input_scale,
                      vmax=None)
-        g.move_to(self.input_anchor(g))
-        return g
+        return self.place_input(g)
 
-    def input_anchor(self, grid: CellGrid) -> np.ndarray:
-        return np.array([-6.5 + grid.width / 2, GRID_TOP - grid.height / 2, 0])
+    def place_input(self, grid: CellGrid) -> CellGrid:
+        """``grid`` with its top-left corner at the chapter's left margin and grid top."""
+        return grid.move_to(np.array([GRID_LEFT + grid.width / 2, GRID_TOP - grid.height / 2, 0]))
+
+    def get_unpadded_grid(self, grid: CellGrid, ex: ConvExample) -> CellGrid:
+        """The crop of ``ex`` (no padding) over the inner cells of the padded ``grid``."""
+        return self.get_input_grid(ex, grid.cell).move_to(grid.inner)
 
     def get_output_grid(self, ex: ConvExample, vmax: float | None = None) -> CellGrid:
         """The output as an outline at the right; cells appear as the window reaches them."""
-        cell = grid_cell(ex.output.shape[0], room=4.2)
+        cell = grid_cell(ex.output.shape[0], room=OUTPUT_ROOM)
         g = CellGrid(ex.output, 0, cell, scale="activation", vmax=vmax, blank=True)
-        g.move_to(np.array([6.5 - g.width / 2, GRID_TOP - g.height / 2, 0]))
-        return g
+        return self.place_output(g)
+
+    def place_output(self, grid: CellGrid) -> CellGrid:
+        """``grid`` with its top-right corner at the chapter's right margin and grid top."""
+        return grid.move_to(np.array([GRID_RIGHT - grid.width / 2, GRID_TOP - grid.height / 2, 0]))
 
     def get_kernel(self, ex: ConvExample, vmax: float) -> VGroup:
-        cell = min(0.55, 2.8 / ex.k)
-        g = CellGrid(ex.kernel, 0, cell, scale="weight", vmax=vmax, decimals=2)
-        tag = (f"{ex.k}×{ex.k} 卷积核" if self.lang == "zh" else f"kernel {ex.k}×{ex.k}")
-        if not ex.real:
-            tag += "（示意）" if self.lang == "zh" else " (illustrative)"
-        t = label(tag, 20, lang=self.lang).next_to(g, UP, buff=0.15)
-        grp = VGroup(g, t)
-        grp.move_to(np.array([0.2, 1.0, 0]))
+        """The kernel's cells (``.grid``) under its tag, between the input and the output."""
+        g = CellGrid(ex.kernel, 0, min(0.55, 2.8 / ex.k), scale="weight", vmax=vmax, decimals=2)
+        tag = self.get_words("kernel" if ex.real else "kernel_illustrative", LABEL_SIZE, k=ex.k)
+        grp = VGroup(g, tag.next_to(g, UP, buff=0.15))
+        grp.move_to(KERNEL_AT)
         grp.grid = g
         return grp
 
-    def grid_label(self, grid: CellGrid, text: str, color: str = colors.INK):
-        return label(text, 20, color=color, lang=self.lang).next_to(grid, UP, buff=0.15)
+    def get_grid_label(self, grid: CellGrid, key: str, **values):
+        """Words ``key`` just above ``grid``."""
+        return self.get_words(key, LABEL_SIZE, **values).next_to(grid, UP, buff=0.15)
 
-    def size_text(self, n: int, p: int = 0) -> str:
-        if self.lang == "zh":
-            return f"输入 {n}×{n}" + (f"，填充 {p}" if p else "")
-        return f"input {n}×{n}" + (f" + padding {p}" if p else "")
+    def get_size_label(self, grid: CellGrid, n: int, p: int = 0):
+        """``input N×N`` (``+ padding P``) above an input grid."""
+        return self.get_grid_label(grid, "input_padded" if p else "input", n=n, p=p)
 
-    def out_text(self, m: int) -> str:
-        return f"输出 {m}×{m}" if self.lang == "zh" else f"output {m}×{m}"
+    def get_output_label(self, grid: CellGrid, m: int):
+        """``output M×M`` above an output grid."""
+        return self.get_grid_label(grid, "output", m=m)
 
-    def formula_text(self, ex: ConvExample, color: str = colors.INK):
-        prefix = "输出尺寸 = " if self.lang == "zh" else "output size = "
-        t = label(prefix + ex.check.formula, 24, color=color, lang=self.lang)
-        if t.width > 8.6:
-            t.scale_to_fit_width(8.6)
-        return t.move_to(np.array([6.5 - t.width / 2, FORMULA_Y, 0]))
+    def get_formula(self, ex: ConvExample, color: str = colors.INK):
+        """``output size = (N - K + 2×P) / S + 1 = ...`` under the output, at the right margin."""
+        t = self.get_words("formula", FORMULA_SIZE, color, formula=ex.check.formula)
+        if t.width > FORMULA_WIDTH:
+            t.scale_to_fit_width(FORMULA_WIDTH)
+        return t.move_to(np.array([GRID_RIGHT - t.width / 2, FORMULA_Y, 0]))
+
+    def get_windows_over(self, grid: CellGrid, ex: ConvExample, row: int, col: int) -> VGroup:
+        """Every window position whose cells include padded cell (row, col)."""
+        return VGroup(*[grid.box(r, c, ex.k, ex.k, stroke_width=3)
+                        for r in covering_starts(ex.starts, ex.k, row)
+                        for c in covering_starts(ex.starts, ex.k, col)])
+
+    def get_leftover_mark(self, grid: CellGrid, row: int, col: int) -> VGroup:
+        """A cell the kernel never reaches: washed out, red outline, red cross."""
+        box = grid.box(row, col, color=LEFTOVER, stroke_width=4).set_fill(colors.BACKGROUND, 0.55)
+        d = grid.cell * 0.38
+        c = box.get_center()
+        cross = VGroup(Line(c + (LEFT + UP) * d, c + (RIGHT + DOWN) * d),
+                       Line(c + (LEFT + DOWN) * d, c + (RIGHT + UP) * d)).set_stroke(LEFTOVER, 3)
+        return VGroup(box, cross)
 
     # -- verbs --------------------------------------------------------------------------------
     def sweep(self, grid: CellGrid, out: CellGrid, ex: ConvExample, run_time: float,
@@ -426,62 +292,49 @@ class HyperScene(CnnScene):
             self.play(Succession(*steps), run_time=first if i == 0 else rest)
         return window, out_box
 
-    def get_leftover_mark(self, grid: CellGrid, row: int, col: int) -> VGroup:
-        """A cell the kernel never reaches: washed out, red outline, red cross."""
-        box = grid.box(row, col, color=LEFTOVER, stroke_width=4).set_fill(colors.BACKGROUND, 0.55)
-        d = grid.cell * 0.38
-        c = box.get_center()
-        cross = VGroup(Line(c + (LEFT + UP) * d, c + (RIGHT + DOWN) * d),
-                       Line(c + (LEFT + DOWN) * d, c + (RIGHT + UP) * d)).set_stroke(LEFTOVER, 3)
-        return VGroup(box, cross)
+    def slide_off_the_edge(self, grid: CellGrid, ex: ConvExample, b: Beat) -> None:
+        """The window along the top row, leaving a trail; then, in red, the jump off the edge."""
+        boxes = VGroup(*[grid.box(0, a, ex.k, ex.k, stroke_width=4) for a in ex.starts])
+        window = grid.box(0, 0, ex.k, ex.k)
+        self.play(Create(window), run_time=b.part(0.1))
+        trail = boxes.copy().set_stroke(WINDOW, 2, opacity=0.7)
+        self.add(trail[0])
+        for bx, tr in zip(boxes[1:], trail[1:]):
+            self.play(window.animate.move_to(bx), run_time=b.part(0.5 / max(1, len(boxes) - 1)))
+            self.add(tr)
+        ghost = grid.box(0, ex.starts[-1] + ex.s, ex.k, ex.k, color=LEFTOVER)
+        ghost.set_stroke(opacity=0.8)
+        self.play(Create(ghost), run_time=b.part(0.15))
+        self.play(FadeOut(ghost), run_time=b.part(0.1))
 
     def show_invalid(self, ex: ConvExample) -> None:
         """The failure story of an invalid combination."""
         ch = ex.check
-        title = self.get_title("无效的组合" if self.lang == "zh" else "An invalid combination")
-        m = ex.n + 2 * ex.p
-        cell = grid_cell(m, max(ex.k, m), room=4.0)
+        m = ex.padded_size
+        title = self.get_title(self.words("title_invalid"))
+        cell = grid_cell(m, max(ex.k, m), room=FAILURE_ROOM)
         grid = self.input_grid = self.get_input_grid(ex, cell)
-        lab = self.grid_label(grid, self.size_text(ex.n, ex.p))
-        kv = colors.symmetric_range(ex.kernel)
-        kern = self.get_kernel(ex, kv)
-        kern.shift(RIGHT * 1.0)
+        lab = self.get_size_label(grid, ex.n, ex.p)
+        kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel)).shift(RIGHT * 1.0)
         values = dict(n=ex.n, k=ex.k, p=ex.p, s=ex.s, m=m)
         with self.beat("fail_setup", **values) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.5))
         if ch.exact < 1 or m < ex.k:  # the kernel does not fit at all
-            big = grid.box(0, 0, ex.k, ex.k, color=LEFTOVER)
-            formula = self.formula_text(ex, LEFTOVER)
             with self.beat("fail_big", **values) as b:
-                self.play(Create(big), run_time=b.part(0.4))
-                self.play(Write(formula), run_time=b.part(0.3))
+                self.play(Create(grid.box(0, 0, ex.k, ex.k, color=LEFTOVER)), run_time=b.part(0.4))
+                self.play(Write(self.get_formula(ex, LEFTOVER)), run_time=b.part(0.3))
             return
-        # window positions along the top row, then down the first column
-        boxes = VGroup(*[grid.box(0, a, ex.k, ex.k, stroke_width=4) for a in ex.starts])
-        starts = ("、" if self.lang == "zh" else ", ").join(str(a) for a in ex.starts)
-        with self.beat("fail_slide", starts=starts, s=ex.s) as b:
-            window = grid.box(0, 0, ex.k, ex.k)
-            self.play(Create(window), run_time=b.part(0.1))
-            trail = boxes.copy().set_stroke(WINDOW, 2, opacity=0.7)
-            self.add(trail[0])
-            for bx, tr in zip(boxes[1:], trail[1:]):
-                self.play(window.animate.move_to(bx), run_time=b.part(0.5 / max(1, len(boxes) - 1)))
-                self.add(tr)
-            ghost = grid.box(0, ex.starts[-1] + ex.s, ex.k, ex.k, color=LEFTOVER)
-            ghost.set_stroke(opacity=0.8)
-            self.play(Create(ghost), run_time=b.part(0.15))
-            self.play(FadeOut(ghost), run_time=b.part(0.1))
-        left_idx = list(range(m - ch.leftover, m))
-        cells = [(r, c) for r in range(m) for c in range(m) if r in left_idx or c in left_idx]
-        marks = VGroup(*[self.get_leftover_mark(grid, r, c) for r, c in cells])
-        self.leftover_cells = cells
-        left_text = plural(ch.leftover, "column", "en") + " and " + plural(ch.leftover, "row", "en")
-        with self.beat("fail_leftover", left=left_text, count=ch.leftover) as b:
+        with self.beat("fail_slide", starts=self.words("list_sep").join(map(str, ex.starts)),
+                       s=ex.s) as b:
+            self.slide_off_the_edge(grid, ex, b)
+        self.leftover_cells = leftover_cells(m, ch.leftover)
+        marks = VGroup(*[self.get_leftover_mark(grid, r, c) for r, c in self.leftover_cells])
+        left = plural(ch.leftover, "column") + " and " + plural(ch.leftover, "row")
+        with self.beat("fail_leftover", left=left, count=ch.leftover) as b:
             self.play(FadeIn(marks, lag_ratio=0.02), run_time=b.part(0.4))
-        formula = self.formula_text(ex, LEFTOVER)
-        frac = f"{ch.exact.numerator}/{ch.exact.denominator}"
-        with self.beat("fail_fraction", fraction=frac) as b:
-            self.play(Write(formula), run_time=b.part(0.4))
+        fraction = f"{ch.exact.numerator}/{ch.exact.denominator}"
+        with self.beat("fail_fraction", fraction=fraction) as b:
+            self.play(Write(self.get_formula(ex, LEFTOVER)), run_time=b.part(0.4))
 
 
 # ------------------------------------------------------------------------------------------
@@ -517,6 +370,13 @@ class Padding(HyperScene):
             "zh": "去掉填充，同一个卷积核每行只能放 {out0} 次，输出缩小到 {out0}×{out0}。",
         },
     }
+    WORDS = {**HyperScene.WORDS, "title": {"en": "Padding", "zh": "填充"},
+        # how the output compares with the input (narration)
+        "same_size": {"en": "the same size as the input", "zh": "和输入一样大"},
+        "smaller": {"en": "smaller than {n} by {n}", "zh": "比输入的 {n}×{n} 小"},
+        "larger": {"en": "even larger than {n} by {n}: more padding than needed",
+                   "zh": "比输入的 {n}×{n} 还大（填充多于所需）"},
+    }
 
     def setup(self) -> None:
         super().setup()
@@ -534,58 +394,50 @@ class Padding(HyperScene):
         vmax = max(colors.symmetric_range(o) for o in outs) if outs else 1.0
         return dict(ex=ex, ex0=ex0, c1=c1, c0=c0, vmax=vmax)
 
+    def size_change_words(self, out_n: int) -> str:
+        """How an output of ``out_n`` compares with the N x N input."""
+        key = "same_size" if out_n == self.n else "smaller" if out_n < self.n else "larger"
+        return self.words(key, n=self.n)
+
     def construct(self) -> None:
         d = self.get_padding_data()
         ex, ex0 = d["ex"], d["ex0"]
         if not ex.check.valid:
             self.show_invalid(ex)
             return
-        m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.95, largest=0.6)
-        title = self.get_title("填充" if self.lang == "zh" else "Padding")
-        grid = self.input_grid = self.get_input_grid(ex, cell)
-        lab = self.grid_label(grid, self.size_text(self.n))
+        title = self.get_title(self.words("title"))
+        grid = self.input_grid = self.get_input_grid(ex, self.input_cell())
+        lab = self.get_size_label(grid, self.n)
         kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name(), layer=self.layer,
                        neuron=self.neuron) as b:
             self.play(Write(title), FadeIn(grid.inner), FadeIn(lab), run_time=b.part(0.35))
             self.play(FadeIn(kern), run_time=b.part(0.25))
-        with self.beat("pad", p=self.p, rings=plural(self.p, "ring", "en"), m=m) as b:
+        with self.beat("pad", p=self.p, rings=plural(self.p, "ring"), m=ex.padded_size) as b:
             self.play(FadeIn(grid.padding, lag_ratio=0.02),
-                      Transform(lab, self.grid_label(grid, self.size_text(self.n, self.p))),
-                      run_time=b.part(0.5))
-        out = self.get_output_grid(ex, d["vmax"])
+                      Transform(lab, self.get_size_label(grid, self.n, self.p)), run_time=b.part(0.5))
         out_n = ex.check.output_size
-        out_lab = self.grid_label(out, self.out_text(out_n))
-        if self.lang == "zh":
-            same = ("和输入一样大" if out_n == self.n else f"比输入的 {self.n}×{self.n} 小"
-                    if out_n < self.n else f"比输入的 {self.n}×{self.n} 还大（填充多于所需）")
-        else:
-            same = ("the same size as the input" if out_n == self.n
-                    else f"smaller than {self.n} by {self.n}" if out_n < self.n
-                    else f"even larger than {self.n} by {self.n}: more padding than needed")
-        with self.beat("slide", out=out_n, same=same) as b:
+        out = self.get_output_grid(ex, d["vmax"])
+        out_lab = self.get_output_label(out, out_n)
+        with self.beat("slide", out=out_n, same=self.size_change_words(out_n)) as b:
             self.play(FadeIn(out), FadeIn(out_lab), run_time=b.part(0.1))
             window, out_box = self.sweep(grid, out, ex, b.part(0.8))
         corner = grid.box(self.p, self.p, color=LEFTOVER, stroke_width=6)
         with self.beat("border", c1=d["c1"], c0=d["c0"]) as b:
             self.play(FadeOut(window), FadeOut(out_box), Create(corner), run_time=b.part(0.2))
-            covering = [a for a in ex.starts if a <= self.p < a + self.k]
-            ghost = VGroup(*[grid.box(r, c, self.k, self.k, stroke_width=3)
-                             for r in covering for c in covering])
-            self.play(FadeIn(ghost, lag_ratio=0.3), run_time=b.part(0.4))
-            self.play(FadeOut(ghost), run_time=b.part(0.1))
-        if ex0.check.valid:
-            grid0 = self.get_input_grid(ex0, cell)
-            grid0.move_to(grid.inner)
-            out0 = self.get_output_grid(ex0, d["vmax"])
-            out0_lab = self.grid_label(out0, self.out_text(ex0.check.output_size))
-            with self.beat("nopad", out0=ex0.check.output_size) as b:
-                self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(out.everything()), FadeOut(out_lab),
-                          Transform(lab, self.grid_label(grid0, self.size_text(self.n))),
-                          run_time=b.part(0.15))
-                self.play(FadeIn(out0), FadeIn(out0_lab), run_time=b.part(0.05))
-                self.sweep(grid0, out0, ex0, b.part(0.65))
+            windows = self.get_windows_over(grid, ex, self.p, self.p)
+            self.play(FadeIn(windows, lag_ratio=0.3), run_time=b.part(0.4))
+            self.play(FadeOut(windows), run_time=b.part(0.1))
+        if not ex0.check.valid:
+            return
+        grid0 = self.get_unpadded_grid(grid, ex0)
+        out0 = self.get_output_grid(ex0, d["vmax"])
+        out0_lab = self.get_output_label(out0, ex0.check.output_size)
+        with self.beat("nopad", out0=ex0.check.output_size) as b:
+            self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(out.everything()), FadeOut(out_lab),
+                      Transform(lab, self.get_size_label(grid0, self.n)), run_time=b.part(0.15))
+            self.play(FadeIn(out0), FadeIn(out0_lab), run_time=b.part(0.05))
+            self.sweep(grid0, out0, ex0, b.part(0.65))
 
 
 class KernelSize(HyperScene):
@@ -614,9 +466,24 @@ class KernelSize(HyperScene):
             "zh": "卷积核越大，一次看到的越多，但输出缩小得越快；小卷积核能保留更多细节。",
         },
     }
+    WORDS = {**HyperScene.WORDS, "title": {"en": "Kernel size", "zh": "卷积核大小"},
+        # how the example kernels come from the real one (narration)
+        "derived": {"en": "For illustration, {parts}.", "zh": "{parts}。"},
+        "derived_sep": {"en": "; ", "zh": "；"},
+        "derived_middle": {"en": "the {k} by {k} one is cut from its middle",
+                           "zh": "{k}×{k} 的是从它中间截取的，仅作示意"},
+        "derived_corner": {"en": "the {k} by {k} one is its top-left corner",
+                           "zh": "{k}×{k} 的是它左上角的一块，仅作示意"},
+        "derived_zeros": {"en": "the {k} by {k} one is it with zeros added around",
+                          "zh": "{k}×{k} 的是在它周围补 0 得到的，仅作示意"},
+    }
 
     def kernel_sizes(self) -> list[int]:
         return [2, 3, 5] if self.kernel is None else sorted({3, int(self.kernel)})
+
+    def real_kernel_size(self) -> int:
+        """R, the side of the network's own kernel."""
+        return self.trace[self.layer].kernel_size or 3
 
     def get_kernel_size_data(self) -> dict:
         """One example per kernel size, the colour range shared by their outputs."""
@@ -626,23 +493,16 @@ class KernelSize(HyperScene):
         return dict(examples=exs, vmax=vmax,
                     kernel_vmax=colors.symmetric_range(self.trace[self.layer].weight[self.neuron, self.channel]))
 
+    def get_real_example(self, examples: list[ConvExample]) -> ConvExample:
+        """The example with the network's own kernel (made when none of ``examples`` has it)."""
+        real = [e for e in examples if e.real]
+        return real[0] if real else self.example(k=self.real_kernel_size())
+
     def derived_text(self, sizes: list[int]) -> str:
-        r = self.trace[self.layer].kernel_size or 3
-        parts = []
-        for k in sizes:
-            if k == r:
-                continue
-            if self.lang == "zh":
-                parts.append(f"{k}×{k} 的是从它中间截取的，仅作示意" if k < r and (r - k) // 2 else
-                             f"{k}×{k} 的是它左上角的一块，仅作示意" if k < r else
-                             f"{k}×{k} 的是在它周围补 0 得到的，仅作示意")
-            else:
-                parts.append(f"the {k} by {k} one is " + (
-                    "cut from its middle" if k < r and (r - k) // 2 else
-                    "its top-left corner" if k < r else "it with zeros added around"))
-        if self.lang == "zh":
-            return "；".join(parts) + "。" if parts else ""
-        return ("For illustration, " + "; ".join(parts) + ".") if parts else ""
+        """How the kernels of ``sizes`` that are not the network's own come from it."""
+        r = self.real_kernel_size()
+        parts = [self.words(f"derived_{kernel_origin(k, r)}", k=k) for k in sizes if k != r]
+        return self.words("derived", parts=self.words("derived_sep").join(parts)) if parts else ""
 
     def construct(self) -> None:
         d = self.get_kernel_size_data()
@@ -651,28 +511,22 @@ class KernelSize(HyperScene):
         if bad is not None:
             self.show_invalid(bad)
             return
-        m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.95, largest=0.6)
-        title = self.get_title("卷积核大小" if self.lang == "zh" else "Kernel size")
-        grid = self.input_grid = self.get_input_grid(exs[0], cell)
-        lab = self.grid_label(grid, self.size_text(self.n, self.p))
+        title = self.get_title(self.words("title"))
+        grid = self.input_grid = self.get_input_grid(exs[0], self.input_cell())
+        lab = self.get_size_label(grid, self.n, self.p)
         sizes = self.kernel_sizes()
-        sizes_text = ("、".join(str(k) for k in sizes) if self.lang == "zh" or len(sizes) == 1
-                      else ", ".join(str(k) for k in sizes[:-1]) + f" and {sizes[-1]}")
-        with self.beat("input", n=self.n, source=self.source_name(), sizes=sizes_text) as b:
+        with self.beat("input", n=self.n, source=self.source_name(),
+                       sizes=self.list_words(sizes)) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), run_time=b.part(0.4))
-        r = self.trace[self.layer].kernel_size or 3
-        real = next(e for e in exs if e.real) if any(e.real for e in exs) else self.example(k=r)
-        kern = self.get_kernel(real, d["kernel_vmax"])
-        derived = self.derived_text(sizes)
-        with self.beat("honest", r=r, derived=derived) as b:
+        kern = self.get_kernel(self.get_real_example(exs), d["kernel_vmax"])
+        with self.beat("honest", r=self.real_kernel_size(), derived=self.derived_text(sizes)) as b:
             self.play(FadeIn(kern), run_time=b.part(0.3))
         shown = VGroup()
         for ex in exs:
             new_kern = self.get_kernel(ex, d["kernel_vmax"])
             out = self.get_output_grid(ex, d["vmax"])
-            out_lab = self.grid_label(out, self.out_text(ex.check.output_size))
-            formula = self.formula_text(ex)
+            out_lab = self.get_output_label(out, ex.check.output_size)
+            formula = self.get_formula(ex)
             with self.beat("size", k=ex.k, kk=ex.k * ex.k, out=ex.check.output_size) as b:
                 self.play(FadeOut(shown), ReplacementTransform(kern, new_kern),
                           FadeIn(out), FadeIn(out_lab), FadeIn(formula), run_time=b.part(0.15))
@@ -711,6 +565,7 @@ class Stride(HyperScene):
             "zh": "输出尺寸等于：输入尺寸减卷积核大小，加两倍填充，除以步长，再加一：{formula}。",
         },
     }
+    WORDS = {**HyperScene.WORDS, "title": {"en": "Stride", "zh": "步长"}}
 
     def get_stride_data(self) -> dict:
         """The stride-1 example and the stride-S example (the same when S is 1)."""
@@ -727,17 +582,15 @@ class Stride(HyperScene):
             if not ex.check.valid:
                 self.show_invalid(ex)
                 return
-        m = self.n + 2 * self.p
-        cell = grid_cell(m, room=4.95, largest=0.6)
-        title = self.get_title("步长" if self.lang == "zh" else "Stride")
-        grid = self.input_grid = self.get_input_grid(ex1, cell)
-        lab = self.grid_label(grid, self.size_text(self.n, self.p))
+        title = self.get_title(self.words("title"))
+        grid = self.input_grid = self.get_input_grid(ex1, self.input_cell())
+        lab = self.get_size_label(grid, self.n, self.p)
         kern = self.get_kernel(ex1, colors.symmetric_range(ex1.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name()) as b:
             self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.4))
         out1 = self.get_output_grid(ex1, d["vmax"])
-        lab1 = self.grid_label(out1, self.out_text(ex1.check.output_size))
-        f1 = self.formula_text(ex1)
+        lab1 = self.get_output_label(out1, ex1.check.output_size)
+        f1 = self.get_formula(ex1)
         with self.beat("stride1", out=ex1.check.output_size) as b:
             self.play(FadeIn(out1), FadeIn(lab1), run_time=b.part(0.1))
             window, box = self.sweep(grid, out1, ex1, b.part(0.75))
@@ -745,8 +598,8 @@ class Stride(HyperScene):
         formula = f1
         if exs.s != 1:
             out_s = self.get_output_grid(exs, d["vmax"])
-            lab_s = self.grid_label(out_s, self.out_text(exs.check.output_size))
-            fs = self.formula_text(exs)
+            lab_s = self.get_output_label(out_s, exs.check.output_size)
+            fs = self.get_formula(exs)
             with self.beat("strideS", s=exs.s, out=exs.check.output_size) as b:
                 self.play(FadeOut(VGroup(out1.everything(), lab1, window, box)), FadeIn(out_s), FadeIn(lab_s),
                           ReplacementTransform(f1, fs), run_time=b.part(0.15))
@@ -775,7 +628,7 @@ class InvalidConv(HyperScene):
         ex = self.example()
         if ex.check.valid:
             with self.beat("valid", formula=ex.check.formula) as b:
-                self.play(Write(self.formula_text(ex)), run_time=b.part(0.3))
+                self.play(Write(self.get_formula(ex)), run_time=b.part(0.3))
             return
         self.show_invalid(ex)
 
@@ -800,6 +653,12 @@ class PaddingSeed(CnnScene):
             "zh": "所以它 conv_1_1 第 {neuron} 个神经元的特征图仍是 {m}×{m}：边缘像素一个不丢，尺寸也保持不变。",
         },
     }
+    WORDS = {
+        **SIZE_WORDS,
+        "title": {"en": "A padded network: the seed model", "zh": "真实例子：种子模型"},
+        "map": {"en": "conv_1_1 #{neuron}  {m}×{m}", "zh": "conv_1_1 第 {neuron} 个 {m}×{m}"},
+        "arrow": {"en": "{k}×{k}, padding {p}", "zh": "{k}×{k}, 填充 {p}"},
+    }
 
     def setup(self) -> None:
         super().setup()
@@ -809,27 +668,37 @@ class PaddingSeed(CnnScene):
             raise CnnanimError(f"neuron must be between 0 and {n_out - 1}, got {self.neuron}")
 
     def get_seed_data(self) -> dict:
-        st = self.seed_trace["conv_1_1"]
-        check = maths.check_conv(st.input.shape[1], st.kernel_size, st.padding, st.stride)
-        return dict(image=self.seed_trace.image[0], map=st.output[self.neuron], check=check,
-                    n=st.input.shape[1], k=st.kernel_size, p=st.padding, m=st.output.shape[1])
+        """The seed model's input, the neuron's map and the size check (see :func:`seed_data`)."""
+        return seed_data(self.seed_trace, self.neuron)
 
+    # -- builders -------------------------------------------------------------------------------
+    def get_seed_input(self, d: dict) -> tuple[FeatureMap, VGroup]:
+        """The grey input at the left, and its size above it."""
+        img = FeatureMap(d["image"], scale="input", height=SEED_MAP_HEIGHT)
+        img.move_to(LEFT * SEED_X + UP * SEED_Y)
+        return img, self.get_words("input", SEED_LABEL_SIZE, n=d["n"]).next_to(img, UP, buff=0.15)
+
+    def get_seed_map(self, d: dict) -> tuple[FeatureMap, VGroup]:
+        """The chosen neuron's conv_1_1 map at the right, and its name and size above it."""
+        fmap = FeatureMap(d["map"], scale="activation", height=SEED_MAP_HEIGHT)
+        fmap.move_to(RIGHT * SEED_X + UP * SEED_Y)
+        words = self.get_words("map", SEED_LABEL_SIZE, neuron=self.neuron, m=d["m"])
+        return fmap, words.next_to(fmap, UP, buff=0.15)
+
+    def get_arrow(self, img: FeatureMap, fmap: FeatureMap, d: dict) -> tuple[Arrow, VGroup]:
+        """The arrow from input to map, labelled with the kernel size and padding."""
+        arrow = Arrow(img.get_right(), fmap.get_left(), buff=0.3, color=colors.INK)
+        return arrow, self.get_words("arrow", 20, k=d["k"], p=d["p"]).next_to(arrow, UP, buff=0.1)
+
+    # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.get_seed_data()
-        title = self.get_title("真实例子：种子模型" if self.lang == "zh" else "A padded network: the seed model")
-        img = FeatureMap(d["image"], scale="input", height=3.6).move_to(LEFT * 3.4 + UP * 0.3)
-        fmap = FeatureMap(d["map"], scale="activation", height=3.6).move_to(RIGHT * 3.4 + UP * 0.3)
-        zh = self.lang == "zh"
-        img_lab = label(f"输入 {d['n']}×{d['n']}" if zh else f"input {d['n']}×{d['n']}", 22,
-                        lang=self.lang).next_to(img, UP, buff=0.15)
-        map_lab = label(f"conv_1_1 第 {self.neuron} 个 {d['m']}×{d['m']}" if zh
-                        else f"conv_1_1 #{self.neuron}  {d['m']}×{d['m']}", 22,
-                        lang=self.lang).next_to(fmap, UP, buff=0.15)
-        arrow = Arrow(img.get_right(), fmap.get_left(), buff=0.3, color=colors.INK)
-        arrow_lab = label(f"{d['k']}×{d['k']}, " + (f"填充 {d['p']}" if zh else f"padding {d['p']}"),
-                          20, lang=self.lang).next_to(arrow, UP, buff=0.1)
-        formula = label(("输出尺寸 = " if zh else "output size = ") + d["check"].formula, 24,
-                        lang=self.lang).move_to(np.array([0, FORMULA_Y, 0]))
+        title = self.get_title(self.words("title"))
+        img, img_lab = self.get_seed_input(d)
+        fmap, map_lab = self.get_seed_map(d)
+        arrow, arrow_lab = self.get_arrow(img, fmap, d)
+        formula = self.get_words("formula", FORMULA_SIZE, formula=d["check"].formula)
+        formula.move_to(np.array([0, FORMULA_Y, 0]))
         with self.beat("seed", n=d["n"], k=d["k"], p=d["p"]) as b:
             self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.4))
             self.play(Create(arrow), FadeIn(arrow_lab), run_time=b.part(0.3))

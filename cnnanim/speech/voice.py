@@ -393,7 +393,7 @@ class PiperService(SpeechService):
         return self.model.stem
 
     def settings(self, lang: str) -> dict:
-        return {"model": self._digest, "gap": self.SENTENCE_GAP}
+        return {"model": self._digest, "gap": self.SENTENCE_GAP, "noise": 0.0}
 
     def _voice(self):
         with self._lock:
@@ -406,6 +406,14 @@ class PiperService(SpeechService):
                 self._voices[str(self.model)] = v
             return v
 
+    @staticmethod
+    def _config():
+        """Piper's model samples noise on every call; without it the same text always gives
+        the same clip (renders are deterministic)."""
+        from piper import SynthesisConfig
+
+        return SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+
     def _speak(self, text: str, lang: str):
         voice = self._voice()
         rate = int(voice.config.sample_rate)
@@ -415,7 +423,7 @@ class PiperService(SpeechService):
             start_char = text.find(sentence, pos)
             pos = start_char + len(sentence)
             with self._lock:
-                chunks = list(voice.synthesize(sentence))
+                chunks = list(voice.synthesize(sentence, syn_config=self._config()))
             audio = np.concatenate([c.audio_int16_array for c in chunks]) if chunks else \
                 np.zeros(0, np.int16)
             d = len(audio) / rate
