@@ -73,6 +73,17 @@ def quick(b: Beat, fraction: float) -> float:
     return min(b.part(fraction), QUICK)
 
 
+def baseline(text) -> float:
+    """y of a label's baseline: the median bottom of its glyphs (few have descenders)."""
+    return float(np.median([g.get_bottom()[1] for g in text.submobjects]))
+
+
+def level(texts) -> None:
+    """Put labels side by side on the first one's baseline."""
+    for t in texts[1:]:
+        t.shift(UP * (baseline(texts[0]) - baseline(t)))
+
+
 # --------------------------------------------------------------------------------------------
 # shared scene pieces
 class ConvScene(CnnScene):
@@ -236,6 +247,7 @@ class ConvScene(CnnScene):
             y = -i * pitch
             v.move_to([right - v.width / 2, y, 0])
             n.move_to([n.width / 2, y, 0])
+            n.shift(UP * (v.get_bottom()[1] - baseline(n)))  # on the digits' baseline
         rule = Line([0, 0, 0], [right + 0.1, 0, 0], color=colors.INK, stroke_width=2)
         rule.next_to(rows, DOWN, buff=pitch * 0.3).align_to(rows, LEFT)
         box = self.get_value_box(shown.total, size)
@@ -254,6 +266,16 @@ class ConvScene(CnnScene):
         return col
 
     # -- verbs --------------------------------------------------------------------------------
+    def wait_for_words(self, b: Beat, start: float, words: str) -> None:
+        """Wait until the caption cue of beat ``b`` (begun at ``start``) that holds ``words`` is
+        shown: a picture named in a later sentence appears with it (at once if no cue does)."""
+        for t, _, text in b.cues():
+            if words in text:
+                left = start + t - self.renderer.time
+                if left > 1e-3:
+                    self.wait(left)
+                return
+
     def swap(self, old, new) -> None:
         """Put ``new`` on screen in place of ``old`` at once (they look alike where both are
         drawn); every part of ``old`` leaves, also parts added on their own."""
@@ -386,7 +408,8 @@ class ConvElastic(ConvScene):
         headers = VGroup(*[self.get_words(key, SMALL, GREY).next_to(part, UP, buff=0.12)
                            for key, part in zip(("col_input", "kernel", "col_inter"),
                                                 rows[0][1:])])
-        return headers.align_to(headers[0], UP)  # one line: their tops (ascenders) level
+        level(headers)
+        return headers
 
     def get_big_inputs(self, rows: Group, more) -> Group:
         """The first beat's picture: the input maps large, side by side, named under them."""
@@ -528,10 +551,11 @@ class ConvElastic(ConvScene):
         small = Group(*[Group(r[1], r[0]) for r in rows], *([more] if more else []))
         with self.beat("kernels", k=self.k, n_in=d.n_in, n_out=d.n_out,
                        n_kernels=d.n_kernels) as b:
+            start = self.renderer.time
             self.play(ReplacementTransform(big, small), run_time=b.part(0.15))
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
                       FadeIn(headers[:2]), run_time=b.part(0.25))
-            self.wait(b.part(0.2))
+            self.wait_for_words(b, start, f"{d.n_out} ")  # "... times 10 neurons ..."
             self.play(FadeIn(count), run_time=quick(b, 0.1))
 
         boxes = [self.input_window(r[1], 0, 0) for r in rows]
@@ -725,7 +749,7 @@ class ConvSlide(ConvScene):
             self.get_words("kernel", SMALL, GREY), self.get_words("products", SMALL, GREY))
         for hd, g in zip(headers, (patch, kern, prod)):
             hd.next_to(g, UP, buff=0.1)
-        headers.align_to(headers[1], UP)  # one line: their tops (ascenders) level
+        level(headers)
         s = self.get_sum_line(self.strings_of(win)["channel_sums"][c])
         if self.deep:
             s.next_to(prod, DOWN, buff=0.15)
@@ -823,7 +847,8 @@ class ConvSlide(ConvScene):
                 if self.deep:
                     self.swap_front(maps, c, run_time=quick(b, share * 0.15))
                     self.add(windows[0], zoom)
-                self.play(FadeOut(shown), FadeIn(row[:2]), run_time=quick(b, share * 0.3))
+                self.play(FadeOut(shown), run_time=quick(b, share * 0.1))
+                self.play(FadeIn(row[:2]), run_time=quick(b, share * 0.2))
             self.play(FadeIn(row[2]), run_time=b.part(share * 0.2))
             term = col.terms[c]
             self.play(FadeIn(term[0]), ReplacementTransform(row[2][0][1].copy(), term[1]),
@@ -846,14 +871,13 @@ class ConvSlide(ConvScene):
         new_zoom = zoom_lines(new_windows[0], row[0][0])
         new_col = self.get_column(win, row)
         new_leader = self.get_leader(new_col, out_map, win)
+        changed = [(shown[0][0], row[0][0]), (shown[0][4], row[0][4]), (shown[2], row[2]),
+                   (col, new_col)]
         self.play(ReplacementTransform(windows[0], new_windows[0]),
                   ReplacementTransform(windows[1], new_windows[1]),
                   ReplacementTransform(zoom, new_zoom), FadeOut(leader),
-                  run_time=b.part(0.12))
-        changed = [(shown[0][0], row[0][0]), (shown[0][4], row[0][4]), (shown[2], row[2]),
-                   (col, new_col)]
-        self.play(*[FadeOut(old) for old, _ in changed], *[FadeIn(new) for _, new in changed],
-                  run_time=quick(b, 0.15))
+                  *[FadeOut(old) for old, _ in changed], run_time=quick(b, 0.1))
+        self.play(*[FadeIn(new) for _, new in changed], run_time=quick(b, 0.1))
         self.swap(shown, row)
         self.play(Create(new_leader), run_time=b.part(0.1))
         self.show_value(out_map, win)
@@ -1083,9 +1107,9 @@ class ConvDeep(ConvScene):
             new = self.get_step(cards, out_map, win)
             with self.beat("second", row=win.row, col=win.col, n_in=c_in, value=s["total"]) as b:
                 self.play(ReplacementTransform(boxes, new[0]), ReplacementTransform(cell, new[3]),
-                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=b.part(0.15))
-                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=quick(b, 0.2))
-                self.play(Create(new[4]), run_time=b.part(0.1))
+                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=quick(b, 0.08))
+                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=quick(b, 0.1))
+                self.play(Create(new[4]), run_time=quick(b, 0.1))
                 self.show_value(out_map, win)
             boxes, sums, col, cell, leader = new
 
