@@ -65,7 +65,7 @@ LABEL_SIZE, FORMULA_SIZE = 22, 26
 #: Room above a grid for its label, and below the grids for one formula line (scene units).
 LABEL_ROOM, FORMULA_ROOM = 0.5, 0.6
 #: Centre y of the lowest formula line.
-FORMULA_Y = CONTENT_BOTTOM + 0.22
+FORMULA_Y = CONTENT_BOTTOM + 0.25
 #: Gap between the input, kernel and output columns; the largest cell side.
 GAP, LARGEST = 0.5, 0.95
 #: Room above the failure story's input for its column numbers; above a kernel for its tag.
@@ -81,6 +81,12 @@ SIZE_WORDS = {
     "output": {"en": "output {m}×{m}", "zh": "输出 {m}×{m}"},
     "formula": {"en": "output size = {formula}", "zh": "输出尺寸 = {formula}"},
 }
+
+
+def fade_swap(old, new) -> Succession:
+    """``old`` fades out, then ``new`` fades in at its place (texts or grids of different
+    content never morph, nor show on top of each other)."""
+    return Succession(FadeOut(old), FadeIn(new))
 
 
 class Layout(NamedTuple):
@@ -305,7 +311,7 @@ class HyperScene(CnnScene):
 
     def get_formula_marker(self, formulas) -> Rectangle:
         """A light highlight behind ``formulas`` (the text keeps its contrast)."""
-        return SurroundingRectangle(formulas, buff=0.1, stroke_width=0, fill_color=WINDOW,
+        return SurroundingRectangle(formulas, buff=0.06, stroke_width=0, fill_color=WINDOW,
                                     fill_opacity=0.22)
 
     def get_leftover_mark(self, grid: CellGrid, row: int, col: int) -> VGroup:
@@ -326,11 +332,6 @@ class HyperScene(CnnScene):
         return nums
 
     # -- verbs --------------------------------------------------------------------------------
-    @staticmethod
-    def swap(old, new) -> list:
-        """Cross-fade ``old`` into ``new`` (texts or grids of different content never morph)."""
-        return [FadeOut(old), FadeIn(new)]
-
     def sweep(self, grid: CellGrid, out: CellGrid, ex: ConvExample, run_time: float,
               window: Rectangle | None = None, out_box: Rectangle | None = None):
         """Slide the window over ``grid`` position by position and reveal ``out`` in step.
@@ -514,7 +515,7 @@ class Padding(HyperScene):
             self.play(FadeIn(kern), run_time=b.part(0.25))
         padded_lab = self.get_size_label(grid, self.n, self.p)
         with self.beat("pad", p=self.p, rings=plural(self.p, "ring"), m=ex.padded_size) as b:
-            self.play(FadeIn(grid.padding, lag_ratio=0.02), *self.swap(lab, padded_lab),
+            self.play(FadeIn(grid.padding, lag_ratio=0.02), fade_swap(lab, padded_lab),
                       run_time=b.part(0.5))
         out_n = ex.check.output_size
         out = self.get_output_grid(ex, d["vmax"])
@@ -535,9 +536,10 @@ class Padding(HyperScene):
         out0_lab = self.get_output_label(out0, ex0.check.output_size)
         with self.beat("nopad", out0=ex0.check.output_size) as b:
             self.play(FadeOut(grid.padding), FadeOut(corner), FadeOut(marks),
-                      FadeOut(out.everything()), FadeOut(out_lab), *self.swap(padded_lab, lab0),
-                      run_time=b.part(0.15))
-            self.play(FadeIn(out0), FadeIn(out0_lab), run_time=b.part(0.05))
+                      FadeOut(out.everything()), FadeOut(out_lab), FadeOut(padded_lab),
+                      run_time=b.part(0.12))
+            # the new label where the padding was: after it has gone
+            self.play(FadeIn(lab0), FadeIn(out0), FadeIn(out0_lab), run_time=b.part(0.08))
             window, out_box = self.sweep(grid0, out0, ex0, b.part(0.65))
         corner0 = self.get_cell_mark(grid0, 0, 0)
         with self.beat("corner0", c0=d["c0"], c0_windows=plural(d["c0"], "window position")) as b:
@@ -784,7 +786,7 @@ class Stride(HyperScene):
             fs = self.get_formula(exs)
             with self.beat("strideS", s=exs.s, out=exs.check.output_size) as b:
                 self.play(FadeOut(VGroup(out1.everything(), lab1, window, box)), FadeIn(out_s),
-                          FadeIn(lab_s), *self.swap(f1, fs), run_time=b.part(0.15))
+                          FadeIn(lab_s), fade_swap(f1, fs), run_time=b.part(0.15))
                 self.sweep(grid, out_s, exs, b.part(0.75))
             formula = fs
         general = self.place_formula(self.get_words("formula_general", LABEL_SIZE), line=1)
@@ -925,7 +927,7 @@ class PaddingSeed(CnnScene):
         with self.beat("seed", n=d["n"], k=k, p=p) as b:
             self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.3))
             self.wait(b.part(0.25))
-            self.play(FadeIn(ring), FadeOut(img_lab), FadeIn(padded_lab), Create(window),
+            self.play(FadeIn(ring), fade_swap(img_lab, padded_lab), Create(window),
                       Create(arrow), FadeIn(arrow_lab), FadeIn(placeholder), run_time=b.part(0.3))
         with self.beat("keep", neuron=self.neuron, m=d["m"]) as b:
             self.play(FadeOut(placeholder), FadeIn(fmap), FadeIn(map_lab), Create(out_cell),
