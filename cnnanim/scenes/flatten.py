@@ -39,7 +39,7 @@ STRIP_Y = 0.75
 #: Channel 0 enlarged at the lower left (centre, height), the rows of it shown unrolled
 #: (as a segment of the vector, its left end, width and y), and the list of traced cells at
 #: the lower right (its left end, the y of its formula and of its first line, line spacing).
-BIG_AT, BIG_H = (-5.2, -1.0, 0), 2.3
+BIG_AT, BIG_H = (-5.2, -0.92, 0), 2.3
 ROWS_SHOWN = 2
 SEG_LEFT, SEG_WIDTH, SEG_Y, SEG_H = -3.55, 5.5, -0.8, 0.6
 LIST_LEFT, LIST_TOP, LIST_STEP = 2.35, -0.35, 0.46

@@ -336,7 +336,7 @@ class Pooling(CnnScene):
         box = inmap.get_cell_box(w.top, w.left, d.size, d.size, stroke_width=3)
         grid = self.get_grid(w).move_to(np.array(WINDOW_AT))
         formula = self.get_formula(w).next_to(grid, DOWN, buff=0.3)
-        cell = self.get_grid_cell(w.value, CELL, 28).move_to([OUT_CELL_X, WINDOW_AT[1], 0])
+        cell = self.get_grid_cell(w.value, CELL, 24).move_to([OUT_CELL_X, WINDOW_AT[1], 0])
         out_box = outmap.get_cell_box(w.row, w.col, stroke_width=3)
         arrow = Arrow(grid.get_right(), cell.get_left(), buff=0.12, color=colors.HIGHLIGHT,
                       stroke_width=4, max_tip_length_to_length_ratio=0.3)
@@ -369,7 +369,7 @@ class Pooling(CnnScene):
     def get_grid(self, w) -> VGroup:
         """The window's real values, its maximum outlined (the outline inside the cell)."""
         g = NumberGrid(w.values, scale=SCALE, vmax=self.data.vmax, cell=CELL,
-                       decimals=self.decimals, font_size=28)
+                       decimals=self.decimals, font_size=24)
         hl = Square(CELL - 0.06, color=colors.HIGHLIGHT, stroke_width=6).move_to(
             g.get_cell(*w.argmax))
         return VGroup(g, hl)
