@@ -151,8 +151,10 @@ def test_layout_nothing_touches(lang):
     assert _boxes_apart(last, out, gap=0.5)  # room for the lines to the output
     # the frames drawn around parts stay inside the frame's safe area
     for f in (scene.get_output_frame(), scene.get_column_frame(0, n - 1),
-              scene.get_frame_of(scene.get_prediction())):
+              scene.get_frame_of(scene.get_prediction()),
+              scene.get_frame_of(scene.get_flatten_label()[1])):
         assert SAFE_LEFT - 1e-6 <= f.get_left()[0] and f.get_right()[0] <= SAFE_RIGHT + 1e-6
+        assert f.get_bottom()[1] >= CONTENT_BOTTOM - 1e-6
     # the predicted class is named in the viewer's language
     from cnnanim.network.presets import class_label
 
@@ -189,11 +191,14 @@ def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int,
 
 
 def inside_frame(scene) -> list[str]:
-    """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7])."""
+    """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7]);
+    the caption band, which stays between beats, lies below it."""
     from cnnanim.draw.layout import CONTENT_BOTTOM
 
     bad = []
     for m in scene.mobjects:
+        if m is getattr(scene, "band", None):  # the caption band below the content area
+            continue
         if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
                 or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
             bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "

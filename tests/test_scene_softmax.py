@@ -199,9 +199,12 @@ def video_info(path):
 
 
 def inside_frame(scene) -> list[str]:
-    """Names of mobjects on screen that leave the content area."""
+    """Names of mobjects on screen that leave the content area (the caption band, which stays
+    between beats, lies below it)."""
     bad = []
     for m in scene.mobjects:
+        if m is getattr(scene, "band", None):
+            continue
         if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
                 or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
             bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "

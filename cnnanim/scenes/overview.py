@@ -198,7 +198,7 @@ class Overview(CnnScene):
     def place_label(self, name, shape, x: float, row: int) -> VGroup:
         """``name`` over ``shape`` under the columns at ``x`` (in label row ``row``), with a tick."""
         top = COL_BOTTOM - LABEL_TOP_GAP - row * LABEL_ROW_GAP
-        txt = VGroup(name, shape).arrange(DOWN, buff=0.05)
+        txt = VGroup(name, shape).arrange(DOWN, buff=0.04)
         txt.move_to([x, top - txt.height / 2, 0])
         if txt.get_left()[0] < LEFT_X:  # the first column's label stays inside the frame
             txt.shift(RIGHT * (LEFT_X - txt.get_left()[0]))
@@ -300,10 +300,13 @@ class Overview(CnnScene):
         return self.frame_around(self.out_left, RIGHT_X, COL_TOP, COL_BOTTOM)
 
     def frame_around(self, left: float, right: float, top: float, bottom: float) -> Rectangle:
-        """A highlight frame around the box ``left``..``right`` x ``bottom``..``top``."""
+        """A highlight frame around the box ``left``..``right`` x ``bottom``..``top`` (never
+        below the content area)."""
         pad = HIGHLIGHT_PAD
-        r = Rectangle(width=right - left + 2 * pad, height=top - bottom + 2 * pad,
-                      stroke_color=colors.HIGHLIGHT, stroke_width=3)
+        left, right, top = left - pad, right + pad, top + pad
+        bottom = max(bottom - pad, CONTENT_BOTTOM)
+        r = Rectangle(width=right - left, height=top - bottom, stroke_color=colors.HIGHLIGHT,
+                      stroke_width=3)
         return r.move_to([(left + right) / 2, (top + bottom) / 2, 0])
 
     def get_frame_of(self, mobject) -> Rectangle:

@@ -412,14 +412,14 @@ class Softmax(CnnScene):
         name = self.get_dot_name(dots[d.top], lifted=False)
         with self.beat("logits", **values) as b:
             self.play(Write(title), FadeIn(h_logit), FadeIn(axes), run_time=b.part(0.1))
-            self.play(FadeIn(names, shift=RIGHT * 0.2), FadeIn(cells, lag_ratio=0.08),
+            self.play(FadeIn(names), FadeIn(cells),
                       FadeIn(dots), run_time=b.part(0.25))
             self.play(Create(box), FadeIn(name), run_time=b.part(0.1))
 
         curve, lifted, drops = self.get_curve(), self.get_dots(lifted=True), self.get_drops()
         with self.beat("exp", **values) as b:
             self.play(Create(curve), run_time=b.part(0.15))
-            self.play(FadeIn(h_exp), *[FadeIn(e, shift=RIGHT * 0.4) for e in exps],
+            self.play(FadeIn(h_exp), FadeIn(exps),
                       Create(drops), Transform(dots, lifted),
                       name.animate.move_to(self.get_dot_name(lifted[d.top])),
                       run_time=b.part(0.25))
