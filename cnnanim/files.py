@@ -333,6 +333,8 @@ def write_error(error: BaseException, output: Path,
     The error names ``output`` when the failing file is ``output`` itself or lies in
     ``scratch`` (the render's temporary folder beside it), else the failing file.
     """
+    if isinstance(error, CnnanimError):
+        return None  # already says what went wrong
     seen: set[int] = set()
     e: BaseException | None = error
     while e is not None and id(e) not in seen:
@@ -347,7 +349,7 @@ def write_error(error: BaseException, output: Path,
                 return CnnanimError(f"cannot write {output}: {reason}")
             if not inside and e.errno in DISK_ERRNOS:
                 return CnnanimError(f"cannot write {where}: {reason}")
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
     return None
 
 
