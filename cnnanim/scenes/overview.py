@@ -31,7 +31,7 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.layout import CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
+from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.numbers import fmt
