@@ -181,7 +181,8 @@ CASES = {
     "weights URL": (["render", "input", "-w", "https://example.com/w.safetensors"], "URL", {}),
     # options
     "jobs 0": (["render", "input", "padding-seed", "-j", "0", "-o", "out/"], "--jobs", {}),
-    "gif as mp4": (["gif", "input", "-o", "g.mp4"], "does not match the format gif", {}),
+    # (gif -o g.mp4 writes an mp4 loop, an article figure: see test_figures)
+    "gif as avi": (["gif", "input", "-o", "g.avi"], "does not match the format gif", {}),
     "unknown scene": (["render", "nope"], "input", {}),
     "lecture language": (["lecture", "--lang", "fr"], "'en'", {}),
     # environment

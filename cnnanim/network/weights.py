@@ -49,6 +49,8 @@ def resolve_weights(weights: str | os.PathLike | Input | None,
         return weights
     if isinstance(weights, str) and weights in NAMED_WEIGHTS:
         return NAMED_WEIGHTS[weights]
+    if "://" in str(weights):
+        read_input(str(weights), "weights file")  # says that URLs are not read
     path = Path(weights)
     if not path.exists():  # a pipe is fine; read_input names what else is wrong
         hint = "" if path.suffix or len(path.parts) > 1 else (

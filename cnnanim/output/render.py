@@ -38,6 +38,9 @@ QUALITY_WIDTHS = {"l": 854, "m": 1280, "h": 1920, "p": 2560, "k": 3840}
 #: Frames per second of each quality (Manim's presets).
 QUALITY_FPS = {"l": 15, "m": 30, "h": 60, "p": 60, "k": 60}
 FORMATS = ("mp4", "png", "gif")
+#: Suffixes of media files: an output named so must match its format (never ``x.avi.gif``).
+MEDIA_SUFFIXES = frozenset({".mp4", ".png", ".gif", ".webp", ".webm", ".avi", ".mov", ".mkv",
+                            ".jpg", ".jpeg", ".srt", ".html", ".pptx"})
 
 
 @dataclass
@@ -125,9 +128,10 @@ def resolve_output(name: str, fmt: str, quality: str, lang: str,
         return out / default_output(name, fmt, quality, lang).name
     check_output_file(out)  # -o /dev/null: refused, never /dev/null.mp4 beside it
     suffix = out.suffix.lower()
-    if suffix in {f".{f}" for f in FORMATS} and suffix != f".{fmt}":  # gif -o g.mp4
+    if suffix in MEDIA_SUFFIXES and suffix != f".{fmt}":  # gif -o g.avi: never g.avi.gif
         raise CnnanimError(f"output {output} does not match the format {fmt}; "
-                           f"use a .{fmt} name or a folder")
+                           f"use a .{fmt} name or a folder"
+                           + (" (figures: .webp, .mp4 or .webm too)" if fmt == "gif" else ""))
     if suffix != f".{fmt}":
         out = out.with_suffix(f".{fmt}") if suffix == "" else out.with_name(out.name + f".{fmt}")
     return out
@@ -387,7 +391,8 @@ def pick_format(fmt: str | None, output: str | os.PathLike | None) -> str:
     check_format(fmt)
     if suffix in FORMATS and suffix != fmt and not str(output).endswith(os.sep):
         raise CnnanimError(f"output {output} does not match --format {fmt}; "
-                           f"use a .{fmt} name or a folder")
+                           f"use a .{fmt} name or a folder"
+                           + (" (figures: .webp, .mp4 or .webm too)" if fmt == "gif" else ""))
     return fmt
 
 
