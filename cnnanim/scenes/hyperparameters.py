@@ -359,7 +359,7 @@ class HyperScene(CnnScene):
 
     def get_cell_mark(self, grid: CellGrid, row: int, col: int) -> Square:
         """A blue square just inside cell (``row``, ``col``), clear of the windows' outlines."""
-        return Square(grid.cell * 0.88, stroke_color=CORNER, stroke_width=5).move_to(
+        return Square(grid.cell * 0.92, stroke_color=CORNER, stroke_width=4).move_to(
             grid.by_pos[(row, col)][0])
 
     def show_windows_over(self, grid: CellGrid, out: CellGrid, ex: ConvExample, row: int,
