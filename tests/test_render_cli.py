@@ -38,7 +38,9 @@ def video_info(path: Path) -> tuple[float, int, int, float]:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         duration = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return duration, s.codec_context.width, s.codec_context.height, float(s.average_rate)
+        # the stream's own frame rate (its average over the container's duration can be off by
+        # a few time-base ticks where Manim joins its partial movies)
+        return duration, s.codec_context.width, s.codec_context.height, float(s.guessed_rate)
 
 
 def srt_end(path: Path) -> float:
