@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from manim import Camera, Circle, Create, ImageMobject, tempconfig
 
+from cnnanim import files
 from cnnanim.cli import main
 from cnnanim.draw.camera import BoxCamera, rasterize_band
 from cnnanim.draw.layout import CAPTION_BAND
@@ -148,6 +149,8 @@ def test_parallel_renders_match_sequential_ones(tmp_path):
     names = ["conv-invalid", "input"]
     par = render_scenes(names, fmt="png", output=tmp_path / "par", jobs=2)
     assert [r.path for r in par] == [tmp_path / "par" / f"{n}-en-l.png" for n in names]
+    assert list(files.scratch_dir().glob("workers-*")) == []  # their folder went with them
+    assert sorted(p.name for p in (tmp_path / "par").iterdir()) == [r.path.name for r in par]
     seq = render_scenes(names[:1], fmt="png", output=tmp_path / "seq.png", jobs=1)
     a = np.asarray(Image.open(par[0].path))
     b = np.asarray(Image.open(seq[0].path))

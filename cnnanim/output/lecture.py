@@ -37,6 +37,7 @@ from cnnanim.files import (
     check_output_file,
     scratch_dir,
     shareable,
+    temp_folder,
     write_error,
 )
 from cnnanim.output.progress import Progress
@@ -183,7 +184,7 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
 
     scene_cls = configure_scene(cls, **settings)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
+    tmp = temp_folder(".part-", out.parent)
     try:
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
                "text_dir": str(scratch_dir("texts")),  # Pango's SVGs: not on the output's disk

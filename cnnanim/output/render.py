@@ -26,6 +26,7 @@ from cnnanim.files import (
     media_dir,
     scratch_dir,
     shareable,
+    temp_folder,
     write_error,
 )
 from cnnanim.speech.narration import check_lang
@@ -291,7 +292,7 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
     moved: list[Path] = []
     try:
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-render-", dir=out.parent))
+            tmp = temp_folder(".cnnanim-render-", out.parent)
         except OSError as e:
             raise CnnanimError(f"cannot write to output folder {out.parent}: "
                                f"{e.strerror or e}") from None
