@@ -93,13 +93,8 @@ class Overview(CnnScene):
     chapter = "overview"
     valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
 
-    def setup(self) -> None:
-        super().setup()
-        self.data = self.get_overview_data()
-        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
-
     # -- data ---------------------------------------------------------------------------------
-    def get_overview_data(self) -> OverviewData:
+    def get_data(self) -> OverviewData:
         """Every number shown, from the trace (see :func:`overview_data`)."""
         return overview_data(self.trace)
 

@@ -46,7 +46,6 @@ from cnnanim.draw.text import (
 )
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
-from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
@@ -106,13 +105,8 @@ class Softmax(CnnScene):
     default_layer = "output"
     valid_layer_kinds = ("linear",)
 
-    def setup(self) -> None:
-        super().setup()
-        self.data = self.get_softmax_data()
-        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
-
     # -- data ---------------------------------------------------------------------------------
-    def get_softmax_data(self) -> SoftmaxData:
+    def get_data(self) -> SoftmaxData:
         """Every number shown, from the trace (see :func:`softmax_data`)."""
         return softmax_data(self.trace)
 
