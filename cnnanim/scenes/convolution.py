@@ -44,6 +44,7 @@ from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import cached_text, label, number
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.convolution import (
+    ElasticData,
     ShownSum,
     channel_names,
     choose_positions,
@@ -313,9 +314,10 @@ class ConvElastic(ConvScene):
     #: Height of the maps in the first beat, side by side.
     BIG = 3.3
 
-    def setup(self) -> None:
-        super().setup()
-        self.data = elastic_data(self.trace, self.layer, self.neuron)
+    def get_data(self) -> ElasticData:
+        """The neuron's kernels, intermediate maps, sum and bias (see
+        :func:`~cnnanim.explain.convolution.elastic_data`)."""
+        return elastic_data(self.trace, self.layer, self.neuron)
 
     def shown_channels(self) -> list[int]:
         """Channels drawn as full rows (all three of an image, the first three otherwise)."""
