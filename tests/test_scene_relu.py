@@ -165,3 +165,13 @@ def test_zh_caption_keeps_numbers_whole():
     assert "".join(lines) == text
     for n in ("-1.29", "0.86"):  # every occurrence sits whole on one line
         assert sum(line.count(n) for line in lines) == text.count(n)
+
+
+def test_zh_caption_never_starts_a_line_with_punctuation():
+    from cnnanim.draw.text import wrap_text
+
+    text = "填充、卷积核大小和步幅决定输出大小：3×3 的卷积核，步幅 1，填充 0，把 64 像素变成 62。"
+    for width in range(8, 30):
+        lines = wrap_text(text, "zh", width).split("\n")
+        assert "".join(lines) == text
+        assert not any(line[0] in "，。、；：？！" for line in lines), (width, lines)

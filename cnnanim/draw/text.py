@@ -117,6 +117,10 @@ def _is_word_char(ch: str) -> bool:
     return bool(ch) and ch.isascii() and (ch.isalnum() or ch in "._-")
 
 
+_NO_LINE_START = "，。、；：？！」』）》〉…—,.;:?!)"
+_NO_LINE_END = "「『（《〈("
+
+
 def wrap_text(text: str, lang: str, width: int | None = None) -> str:
     """Break a caption into lines: by words in English, by characters in Chinese."""
     if lang == "zh":
@@ -125,9 +129,11 @@ def wrap_text(text: str, lang: str, width: int | None = None) -> str:
         for i, ch in enumerate(text):
             cur += ch
             nxt = text[i + 1] if i + 1 < len(text) else ""
-            # never split a number or a Latin word (0.86, conv_1_1) across lines
+            # never split a number or a Latin word (0.86, conv_1_1) across lines, never start a
+            # line with closing punctuation, never end one with an opening bracket
             inside_word = _is_word_char(ch) and _is_word_char(nxt)
-            if len(cur) >= width and ch not in "，。、；：？！" and not inside_word:
+            held = nxt in _NO_LINE_START or ch in _NO_LINE_END
+            if len(cur) >= width and nxt and not held and not inside_word:
                 lines.append(cur)
                 cur = ""
         if cur:
