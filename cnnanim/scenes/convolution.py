@@ -260,16 +260,6 @@ class ConvScene(CnnScene):
         return col
 
     # -- verbs --------------------------------------------------------------------------------
-    def wait_for_words(self, b: Beat, start: float, words: str) -> None:
-        """Wait until the caption cue of beat ``b`` (begun at ``start``) that holds ``words`` is
-        shown: a picture named in a later sentence appears with it (at once if no cue does)."""
-        for t, _, text in b.cues():
-            if words in text:
-                left = start + t - self.renderer.time
-                if left > 1e-3:
-                    self.wait(left)
-                return
-
     def swap(self, old, new) -> None:
         """Put ``new`` on screen in place of ``old`` at once (they look alike where both are
         drawn); every part of ``old`` leaves, also parts added on their own."""
