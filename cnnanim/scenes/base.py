@@ -54,6 +54,9 @@ else:  # pragma: no cover
 #: Seconds in which a scene's first picture (its title and first content) fades in, from the
 #: start of the first caption (see :meth:`CnnScene.show_opening`).
 OPENING_TIME = 0.4
+#: Seconds of each half of a quick change of picture: what goes fades out, then what comes
+#: (named by the sentence that begins) fades in, readable half a second into the sentence.
+SWAP_TIME = 0.25
 
 #: The tables of words a scene class can have: beat -> {language -> text}.
 WORD_TABLES = ("NARRATION", "FAIL_NARRATION", "WORDS")

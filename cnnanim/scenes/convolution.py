@@ -56,7 +56,7 @@ from cnnanim.explain.convolution import (
 )
 from cnnanim.explain.maths import ConvWindow
 from cnnanim.explain.numbers import fmt
-from cnnanim.scenes.base import CnnScene
+from cnnanim.scenes.base import SWAP_TIME, CnnScene
 from cnnanim.speech.narration import Beat
 
 #: Text size of labels; numbers next to labels are drawn at NUMBER.
@@ -486,7 +486,7 @@ class ConvElastic(ConvScene):
         more = self.get_more(rows)
         big = self.get_big_inputs(rows, more)
         with self.beat("inputs", layer=self.layer, neuron=self.neuron, n_in=d.n_in) as b:
-            self.play(FadeIn(title), FadeIn(big), run_time=quick(b, 0.2))
+            self.show_opening(b, title, big)
 
         headers = self.get_headers(rows)
         arrows = self.get_arrows(rows)
@@ -770,8 +770,8 @@ class ConvSlide(ConvScene):
         self.play(ReplacementTransform(windows[0], new_windows[0]),
                   ReplacementTransform(windows[1], new_windows[1]),
                   ReplacementTransform(zoom, new_zoom), FadeOut(leader),
-                  *[FadeOut(old) for old, _ in changed], run_time=quick(b, 0.1))
-        self.play(*[FadeIn(new) for _, new in changed], run_time=quick(b, 0.1))
+                  *[FadeOut(old) for old, _ in changed], run_time=SWAP_TIME)
+        self.play(*[FadeIn(new) for _, new in changed], run_time=SWAP_TIME)
         self.swap(shown, row)
         self.play(Create(new_leader), run_time=b.part(0.1))
         self.show_value(out_map, win)
@@ -798,7 +798,7 @@ class ConvSlide(ConvScene):
         patches = self.get_patch_row(first)
         zoom = zoom_lines(windows[0], patches[0][0])
         with self.beat("intro", k=self.k, n_in=self.c_in) as b:
-            self.play(FadeIn(title), *[FadeIn(m) for m in maps], run_time=quick(b, 0.2))
+            self.show_opening(b, title, *maps)
             self.play(Create(windows[0]), run_time=b.part(0.1))
             self.play(Create(zoom), FadeIn(patches), run_time=quick(b, 0.2))
 
@@ -941,8 +941,7 @@ class ConvDeep(ConvScene):
         out_map, out_label = self.place_output_map(cards)
         self.output_map = out_map
         with self.beat("inputs", layer=self.layer, n_in=c_in, prev=self.prev_stage_name()) as b:
-            self.play(FadeIn(title), *[FadeIn(Group(c[0], c[2])) for c in cards],
-                      run_time=quick(b, 0.2))
+            self.show_opening(b, title, *[Group(c[0], c[2]) for c in cards])
         with self.beat("kernels", neuron=self.neuron, k=self.k, n_in=c_in,
                        n_weights=self.n_weights) as b:
             self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.3))
@@ -966,8 +965,8 @@ class ConvDeep(ConvScene):
             new = self.get_step(cards, out_map, win)
             with self.beat("second", row=win.row, col=win.col, n_in=c_in, value=s["total"]) as b:
                 self.play(ReplacementTransform(boxes, new[0]), ReplacementTransform(cell, new[3]),
-                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=quick(b, 0.08))
-                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=quick(b, 0.1))
+                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=SWAP_TIME)
+                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=SWAP_TIME)
                 self.play(Create(new[4]), run_time=quick(b, 0.1))
                 self.show_value(out_map, win)
             boxes, sums, col, cell, leader = new

@@ -26,7 +26,7 @@ from cnnanim.draw.text import MONO, NumberText, cached_text, label, number
 from cnnanim.draw.vectors import VectorStrip
 from cnnanim.explain.flatten import FlattenData, ShownSum, flatten_data, shown_sum
 from cnnanim.explain.numbers import decimals_for, fmt
-from cnnanim.scenes.base import CnnScene
+from cnnanim.scenes.base import SWAP_TIME, CnnScene
 
 #: Colour scale of maps and of the flattened vector: red-white-blue, zero as white as the page.
 SCALE = "activation_white"
@@ -48,8 +48,6 @@ LABEL_SIZE, FORMULA_SIZE, LIST_SIZE = 22, 26, 24
 #: and of the two logit formulas under them.
 X_Y, W_Y, XW_Y = 2.5, 1.5, 0.5
 F1_Y, F2_GAP = -1.1, 0.3
-#: Seconds of each half of a quick change of picture (what goes fades out, then what comes in).
-SWAP_TIME = 0.25
 
 
 class Flatten(CnnScene):
