@@ -798,9 +798,8 @@ class ConvSlide(ConvScene):
         patches = self.get_patch_row(first)
         zoom = zoom_lines(windows[0], patches[0][0])
         with self.beat("intro", k=self.k, n_in=self.c_in) as b:
-            self.show_opening(b, title, *maps)
-            self.play(Create(windows[0]), run_time=b.part(0.1))
-            self.play(Create(zoom), FadeIn(patches), run_time=quick(b, 0.2))
+            # the window and the patches it covers in every channel come with the maps
+            self.show_opening(b, title, *maps, windows[0], zoom, patches)
 
         col = self.get_column(first, self.get_grid_row(first, 0))
         with self.beat("products") as b:
