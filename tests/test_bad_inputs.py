@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -315,6 +316,9 @@ def loading_torch(pgid: int) -> int:
     return n
 
 
+#: A line of the progress bar on stderr (see cnnanim.output.progress).
+PROGRESS_LINE = re.compile(r"\[[#-]+\] \d+/\d+ ")
+
 SIGNAL_CASES = {
     # name: (arguments, signal, to the whole group (a terminal's Ctrl-C), exit status)
     "render -j 2, SIGTERM": (["render", "input", "padding-seed", "-j", "2"], signal.SIGTERM,
@@ -373,10 +377,54 @@ def test_signal_stops_every_process_and_cleans_up(tmp_path, name):
     r = Run(p, p.stdout.read(), "".join(said), time.monotonic() - t0)
     line = assert_one_error(r, "interrupted" if sig == signal.SIGINT else
                             f"stopped by {signal.Signals(sig).name}")
+    # besides the progress lines before it, the error is the only thing said (no warning)
+    others = [ln for ln in r.stderr.splitlines() if ln.strip() and ln != line]
+    assert all(PROGRESS_LINE.match(ln) for ln in others), r.stderr
     stopped = said[line + "\n"] - t0  # every worker stopped, every folder removed by then
     assert stopped < 6.0, f"took {stopped:.1f} s to stop"  # grace 2 s, on a busy machine
     assert written is None, written  # no temp folder, no partial video, no folder made for it
     assert list(tmp.iterdir()) == []
+
+
+SLOW_TASK = """
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def run(started):
+    list(tqdm(range(3), disable=True))  # Manim makes one per animation
+    Path(started).touch()
+    time.sleep(60)
+"""
+
+KILL_A_WORKER = """
+import sys, time
+from pathlib import Path
+
+from cnnanim.output.workers import WorkerPool
+
+import slow_task
+
+pool = WorkerPool(1)
+pool.submit(slow_task.run, sys.argv[1])
+deadline = time.monotonic() + 60
+while not Path(sys.argv[1]).exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+pool.stop(grace=0)  # killed at once, as a worker that does not stop within the grace period
+"""
+
+
+def test_a_killed_worker_leaves_no_warning(tmp_path):
+    """A worker killed (SIGKILL after the grace period) held no named semaphore, so Python's
+    resource tracker has nothing to warn about when the command ends: stderr stays empty."""
+    (tmp_path / "slow_task.py").write_text(SLOW_TASK)
+    env = environment(tmp_path, tmp_path / "cache", {"PYTHONPATH": str(tmp_path)})
+    r = subprocess.run([sys.executable, "-c", KILL_A_WORKER, str(tmp_path / "started")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
 
 
 # -- full disks ---------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """What a viewer sees, checked without eyes: no text morphing glyph by glyph, no blank
 stretches inside a scene, the caption band always there.
 
-Each scene is rendered once at a low frame rate (mp4, decoded with PyAV) and once as a still
-with every animation it plays recorded.
+Each scene is rendered once at a low frame rate (mp4, decoded with PyAV; shared by the tests
+of this module) and once as a still with every animation it plays recorded.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pytest
@@ -90,16 +93,45 @@ def test_no_text_morphs_glyph_by_glyph(name, tmp_path, monkeypatch):
     assert not found, f"{name}: " + "; ".join(found[:5])
 
 
-def _frames(name: str, tmp_path, fps: int = 4) -> tuple[list[np.ndarray], float]:
+class Rendered(NamedTuple):
+    """A scene rendered at a low frame rate: its frames, the rate and its beats' (start, end)."""
+
+    frames: list[np.ndarray]
+    fps: int
+    beats: list[tuple[float, float]]
+
+    def at(self, t: float) -> np.ndarray:
+        """The frame shown at ``t`` seconds (the first one drawn at or after it)."""
+        return self.frames[min(len(self.frames) - 1, max(0, math.ceil(t * self.fps - 1e-6)))]
+
+    def before(self, t: float) -> np.ndarray:
+        """The last frame shown before ``t`` seconds."""
+        return self.frames[min(len(self.frames) - 1, max(0, math.ceil(t * self.fps - 1e-6) - 1))]
+
+
+def _render(name: str, folder, fps: int = 4) -> Rendered:
     import av
 
     from cnnanim.output.render import render_scene
 
-    r = render_scene(name, quality="l", output=tmp_path / f"{name}.mp4", voice="none", fps=fps,
+    r = render_scene(name, quality="l", output=folder / f"{name}.mp4", voice="none", fps=fps,
                      fast=True)
     with av.open(str(r.path)) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-    return frames, fps
+    return Rendered(frames, fps, [(t0, t1) for t0, t1, _ in r.scene_object.beats])
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Callable[[str], Rendered]:
+    """Scene name -> its render (:func:`_render`), made once for every test of this module."""
+    done: dict[str, Rendered] = {}
+
+    def get(name: str) -> Rendered:
+        if name not in done:
+            done[name] = _render(name, tmp_path_factory.mktemp(name))
+        return done[name]
+
+    return get
 
 
 def _rows(frame: np.ndarray, top: float, bottom: float) -> np.ndarray:
@@ -113,8 +145,8 @@ def _rows(frame: np.ndarray, top: float, bottom: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", SCENES)
-def test_no_blank_stretch_and_the_caption_band_stays(name, tmp_path):
-    frames, fps = _frames(name, tmp_path)
+def test_no_blank_stretch_and_the_caption_band_stays(name, rendered):
+    frames, fps, _ = rendered(name)
     band_rgb = np.array([0xf2, 0xf2, 0xf2])
     blank_run = longest = 0
     for k, f in enumerate(frames):
@@ -127,3 +159,23 @@ def test_no_blank_stretch_and_the_caption_band_stays(name, tmp_path):
         blank_run = blank_run + 1 if inked < 0.003 else 0
         longest = max(longest, blank_run)
     assert longest / fps <= 1.0, f"{name}: {longest / fps:.2f} s without content"
+
+
+def _ink(frame: np.ndarray) -> float:
+    """How much is drawn above the caption band: the page's area not white, each pixel weighted
+    by how far it is from white (a half-faded picture counts half)."""
+    page = _rows(frame, FRAME_HEIGHT / 2, -FRAME_HEIGHT / 2 + CAPTION_BAND)
+    return float(np.mean(255 - page.min(axis=-1))) / 255
+
+
+@pytest.mark.parametrize("name", SCENES)
+def test_the_first_beat_shows_its_content_at_once(name, rendered):
+    """Half a second after the first caption starts, the page already holds at least half of
+    what it holds at the end of that beat (title and first content fade in quickly; the
+    caption's words are never said over a nearly blank page)."""
+    r = rendered(name)
+    start, end = r.beats[0]
+    early, full = _ink(r.at(start + 0.5)), _ink(r.before(end))
+    assert full > 0.005, f"{name}: the first beat ends on a nearly blank page"
+    assert early >= 0.5 * full, (f"{name}: {early / full:.0%} of the first beat's content "
+                                 f"0.5 s after its caption starts")

@@ -74,8 +74,8 @@ _stopping = False
 
 
 def _exit_now() -> None:
-    """End this worker now, as a finished multiprocessing child ends (its finalizers run: e.g.
-    the semaphore of tqdm's lock is released), without going back to the pool's loop."""
+    """End this worker now, as a finished multiprocessing child ends (its finalizers run),
+    without going back to the pool's loop."""
     try:
         files.remove_scratch_dir()
         from multiprocessing import util
@@ -116,10 +116,22 @@ def _unraisable(info) -> None:
     sys.__unraisablehook__(info)
 
 
+def _thread_lock_for_tqdm() -> None:
+    """Give tqdm (Manim's progress bars) a lock of this process only. Its default lock adds a
+    named semaphore, which a worker killed after the grace period never removes: Python's
+    resource tracker then warns about it on stderr when the command ends."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - a dependency of Manim
+        return
+    tqdm.set_lock(threading.RLock())
+
+
 def _init_worker(parent: int, folder: str) -> None:
     """Run first in every worker: scratch space in the parent's ``folder``, ignore Ctrl-C, stop
     on SIGTERM/SIGHUP, die with the parent."""
     files.work_in(folder)
+    _thread_lock_for_tqdm()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for s in (*STOP_SIGNALS, signal.SIGALRM):
         signal.signal(s, _on_stop_signal)

@@ -51,6 +51,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+#: Seconds in which a scene's first picture (its title and first content) fades in, from the
+#: start of the first caption (see :meth:`CnnScene.show_opening`).
+OPENING_TIME = 0.4
+#: Seconds of each half of a quick change of picture: what goes fades out, then what comes
+#: (named by the sentence that begins) fades in, readable half a second into the sentence.
+SWAP_TIME = 0.25
+
 #: The tables of words a scene class can have: beat -> {language -> text}.
 WORD_TABLES = ("NARRATION", "FAIL_NARRATION", "WORDS")
 
@@ -331,6 +338,23 @@ class CnnScene(Scene):
         self.remove_foreground_mobject(caption)
         self.remove(caption)
         self.beats.append((t0, self.renderer.time, b))
+
+    def show_opening(self, b: Beat, *mobjects) -> None:
+        """Fade ``mobjects`` (the title and what the first sentence names) in together, within
+        :data:`OPENING_TIME` of beat ``b``'s start: no sentence is said over a blank page."""
+        from manim import FadeIn
+
+        self.play(*[FadeIn(m) for m in mobjects], run_time=min(OPENING_TIME, b.part(0.3)))
+
+    def wait_for_words(self, b: Beat, start: float, words: str) -> None:
+        """Wait until the caption cue of beat ``b`` (begun at ``start``) that holds ``words`` is
+        shown: a picture named in a later sentence appears with it (at once if no cue does)."""
+        for t, _, text in b.cues():
+            if words in text:
+                left = start + t - self.renderer.time
+                if left > 1e-3:
+                    self.wait(left)
+                return
 
     def get_caption_band(self):
         """The empty caption band, drawn under every caption and between beats."""

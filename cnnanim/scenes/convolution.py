@@ -56,7 +56,7 @@ from cnnanim.explain.convolution import (
 )
 from cnnanim.explain.maths import ConvWindow
 from cnnanim.explain.numbers import fmt
-from cnnanim.scenes.base import CnnScene
+from cnnanim.scenes.base import SWAP_TIME, CnnScene
 from cnnanim.speech.narration import Beat
 
 #: Text size of labels; numbers next to labels are drawn at NUMBER.
@@ -260,16 +260,6 @@ class ConvScene(CnnScene):
         return col
 
     # -- verbs --------------------------------------------------------------------------------
-    def wait_for_words(self, b: Beat, start: float, words: str) -> None:
-        """Wait until the caption cue of beat ``b`` (begun at ``start``) that holds ``words`` is
-        shown: a picture named in a later sentence appears with it (at once if no cue does)."""
-        for t, _, text in b.cues():
-            if words in text:
-                left = start + t - self.renderer.time
-                if left > 1e-3:
-                    self.wait(left)
-                return
-
     def swap(self, old, new) -> None:
         """Put ``new`` on screen in place of ``old`` at once (they look alike where both are
         drawn); every part of ``old`` leaves, also parts added on their own."""
@@ -496,7 +486,7 @@ class ConvElastic(ConvScene):
         more = self.get_more(rows)
         big = self.get_big_inputs(rows, more)
         with self.beat("inputs", layer=self.layer, neuron=self.neuron, n_in=d.n_in) as b:
-            self.play(FadeIn(title), FadeIn(big), run_time=quick(b, 0.2))
+            self.show_opening(b, title, big)
 
         headers = self.get_headers(rows)
         arrows = self.get_arrows(rows)
@@ -780,8 +770,8 @@ class ConvSlide(ConvScene):
         self.play(ReplacementTransform(windows[0], new_windows[0]),
                   ReplacementTransform(windows[1], new_windows[1]),
                   ReplacementTransform(zoom, new_zoom), FadeOut(leader),
-                  *[FadeOut(old) for old, _ in changed], run_time=quick(b, 0.1))
-        self.play(*[FadeIn(new) for _, new in changed], run_time=quick(b, 0.1))
+                  *[FadeOut(old) for old, _ in changed], run_time=SWAP_TIME)
+        self.play(*[FadeIn(new) for _, new in changed], run_time=SWAP_TIME)
         self.swap(shown, row)
         self.play(Create(new_leader), run_time=b.part(0.1))
         self.show_value(out_map, win)
@@ -808,9 +798,8 @@ class ConvSlide(ConvScene):
         patches = self.get_patch_row(first)
         zoom = zoom_lines(windows[0], patches[0][0])
         with self.beat("intro", k=self.k, n_in=self.c_in) as b:
-            self.play(FadeIn(title), *[FadeIn(m) for m in maps], run_time=quick(b, 0.2))
-            self.play(Create(windows[0]), run_time=b.part(0.1))
-            self.play(Create(zoom), FadeIn(patches), run_time=quick(b, 0.2))
+            # the window and the patches it covers in every channel come with the maps
+            self.show_opening(b, title, *maps, windows[0], zoom, patches)
 
         col = self.get_column(first, self.get_grid_row(first, 0))
         with self.beat("products") as b:
@@ -951,8 +940,7 @@ class ConvDeep(ConvScene):
         out_map, out_label = self.place_output_map(cards)
         self.output_map = out_map
         with self.beat("inputs", layer=self.layer, n_in=c_in, prev=self.prev_stage_name()) as b:
-            self.play(FadeIn(title), *[FadeIn(Group(c[0], c[2])) for c in cards],
-                      run_time=quick(b, 0.2))
+            self.show_opening(b, title, *[Group(c[0], c[2]) for c in cards])
         with self.beat("kernels", neuron=self.neuron, k=self.k, n_in=c_in,
                        n_weights=self.n_weights) as b:
             self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.3))
@@ -976,8 +964,8 @@ class ConvDeep(ConvScene):
             new = self.get_step(cards, out_map, win)
             with self.beat("second", row=win.row, col=win.col, n_in=c_in, value=s["total"]) as b:
                 self.play(ReplacementTransform(boxes, new[0]), ReplacementTransform(cell, new[3]),
-                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=quick(b, 0.08))
-                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=quick(b, 0.1))
+                          FadeOut(sums), FadeOut(col), FadeOut(leader), run_time=SWAP_TIME)
+                self.play(FadeIn(new[1]), FadeIn(new[2]), run_time=SWAP_TIME)
                 self.play(Create(new[4]), run_time=quick(b, 0.1))
                 self.show_value(out_map, win)
             boxes, sums, col, cell, leader = new

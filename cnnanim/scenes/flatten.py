@@ -18,7 +18,6 @@ from manim import (
     Text,
     Transform,
     VGroup,
-    Write,
 )
 
 from cnnanim.draw import colors
@@ -27,7 +26,7 @@ from cnnanim.draw.text import MONO, NumberText, cached_text, label, number
 from cnnanim.draw.vectors import VectorStrip
 from cnnanim.explain.flatten import FlattenData, ShownSum, flatten_data, shown_sum
 from cnnanim.explain.numbers import decimals_for, fmt
-from cnnanim.scenes.base import CnnScene
+from cnnanim.scenes.base import SWAP_TIME, CnnScene
 
 #: Colour scale of maps and of the flattened vector: red-white-blue, zero as white as the page.
 SCALE = "activation_white"
@@ -84,8 +83,10 @@ class Flatten(CnnScene):
         strip_label = self.get_strip_label(strip, "vector", buff=0.1, n=n)
         segment = self.place_segment(strip)
         with self.beat("maps", pool=d.pool_stage, c=c, h=h, w=w, n=n) as b:
-            self.play(Write(title), FadeIn(maps), FadeIn(big), run_time=b.part(0.25))
-            self.play(FadeIn(strip), Create(ticks), FadeIn(strip_label), run_time=b.part(0.15))
+            start = self.renderer.time
+            self.show_opening(b, title, maps, big)
+            self.wait_for_words(b, start, str(n))  # "... flatten unrolls them into 1690 numbers"
+            self.play(FadeIn(strip), Create(ticks), FadeIn(strip_label), run_time=b.part(0.1))
             self.unroll_rows(big[0], segment, b.part(0.3))
 
         formula = self.place_index_formula()
@@ -112,22 +113,26 @@ class Flatten(CnnScene):
         ex = d.cells[-1][3]  # the strongest value: its weight and product as the example
         with self.beat("weights", n=n, cls=cls, x=fmt(t.inputs[ex], self.vdec),
                        w=fmt(t.weights[ex], self.weight_decimals(0))) as b:
+            # "one weight per value": the w row comes at once, under x
+            start = self.renderer.time
             self.play(FadeOut(Group(maps, big, segment, lines, formula, ticks, strip_label)),
-                      run_time=b.part(0.15))
-            self.play(strip.animate.move_to([0, X_Y, 0]), run_time=b.part(0.15))
-            xlab = self.get_strip_label(strip, "x", n=n)
-            self.play(FadeIn(xlab), FadeIn(wstrip), FadeIn(wlab), run_time=b.part(0.15))
+                      run_time=SWAP_TIME)
+            xlab = self.get_strip_label(strip, "x", n=n).shift(UP * (X_Y - strip.get_y()))
+            self.play(strip.animate.move_to([0, X_Y, 0]), FadeIn(xlab), FadeIn(wstrip),
+                      FadeIn(wlab), run_time=SWAP_TIME)
+            # "every value is multiplied by its weight, like x times w": with that sentence
+            self.wait_for_words(b, start, fmt(t.inputs[ex], self.vdec))
             self.play(FadeOut(strip.copy(), target_position=pstrip),
                       FadeOut(wstrip.copy(), target_position=pstrip), FadeIn(pstrip), FadeIn(plab),
-                      run_time=b.part(0.2))
+                      run_time=b.part(0.1))
             example = self.place_example(strip, wstrip, pstrip, ex)
-            self.play(Create(example[0]), FadeIn(example[1]), run_time=b.part(0.15))
+            self.play(Create(example[0]), FadeIn(example[1]), run_time=b.part(0.08))
 
         marks = VGroup(*[pstrip.get_mark(int(i)) for i in d.top_terms[0]])
         f1 = self.get_logit_formula(0).move_to([0, F1_Y, 0])
         with self.beat("sum", n=n, cls=cls, logit=self.sums[0].total) as b:
-            self.play(Create(marks), FadeIn(f1[0]), run_time=b.part(0.3))
-            self.play(FadeIn(f1[1]), run_time=b.part(0.3))
+            self.play(Create(marks), FadeIn(f1[0]), run_time=2 * SWAP_TIME)
+            self.play(FadeIn(f1[1]), run_time=2 * SWAP_TIME)
 
         if len(d.logits) > 1:
             t2 = d.logits[1]

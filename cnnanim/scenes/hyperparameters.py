@@ -189,13 +189,6 @@ class HyperScene(CnnScene):
         prev = self.trace.stage_names()[self.trace.stage_names().index(self.layer) - 1]
         return self.words("source_map", channel=self.channel, prev=prev)
 
-    def list_words(self, items) -> str:
-        """Numbers as a list in the scene's language: ``2, 3 and 5`` / ``2、3、5``."""
-        items = [str(i) for i in items]
-        if len(items) == 1:
-            return items[0]
-        return self.words("list_and", items=self.words("list_sep").join(items[:-1]), last=items[-1])
-
     def plural_words(self, n: int, word: str) -> str:
         """``1 window position`` / ``4 window positions`` in English, the bare number in Chinese."""
         return str(n) if self.lang == "zh" else plural(n, word)
@@ -358,7 +351,7 @@ class HyperScene(CnnScene):
         kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         values = dict(n=ex.n, k=ex.k, p=ex.p, s=ex.s, m=m)
         with self.beat("fail_setup", **values) as b:
-            self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.5))
+            self.show_opening(b, title, grid, lab, kern)
         if ch.exact < 1 or m < ex.k:  # the kernel does not fit at all
             with self.beat("fail_big", **values) as b:
                 self.play(Create(grid.box(0, 0, ex.k, ex.k, color=LEFTOVER)), run_time=b.part(0.4))
@@ -419,8 +412,7 @@ class Padding(HyperScene):
         kern = self.get_kernel(ex, colors.symmetric_range(ex.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name(), layer=self.layer,
                        neuron=self.neuron) as b:
-            self.play(Write(title), FadeIn(grid.inner), FadeIn(lab), run_time=b.part(0.35))
-            self.play(FadeIn(kern), run_time=b.part(0.25))
+            self.show_opening(b, title, grid.inner, lab, kern)
         padded_lab = self.get_size_label(grid, self.n, self.p)
         with self.beat("pad", p=self.p, rings=plural(self.p, "ring"), m=ex.padded_size) as b:
             self.play(FadeIn(grid.padding, lag_ratio=0.02), fade_swap(lab, padded_lab),
@@ -553,9 +545,8 @@ class KernelSize(HyperScene):
         grid = self.input_grid = self.get_input_grid(exs[0])
         lab = self.get_size_label(grid, self.n, self.p)
         sizes = self.kernel_sizes()
-        with self.beat("input", n=self.n, source=self.source_name(),
-                       sizes=self.list_words(sizes)) as b:
-            self.play(Write(title), FadeIn(grid), FadeIn(lab), run_time=b.part(0.4))
+        with self.beat("input", n=self.n, source=self.source_name()) as b:
+            self.show_opening(b, title, grid, lab)
         row = self.place_kernel_row(every, d["kernel_vmax"])
         with self.beat("honest", r=r) as b:
             self.play(FadeIn(row[r]), run_time=b.part(0.3))
@@ -618,7 +609,7 @@ class Stride(HyperScene):
         lab = self.get_size_label(grid, self.n, self.p)
         kern = self.get_kernel(ex1, colors.symmetric_range(ex1.kernel))
         with self.beat("input", n=self.n, k=self.k, source=self.source_name()) as b:
-            self.play(Write(title), FadeIn(grid), FadeIn(lab), FadeIn(kern), run_time=b.part(0.4))
+            self.show_opening(b, title, grid, lab, kern)
         out1 = self.get_output_grid(ex1, d["vmax"])
         lab1 = self.get_output_label(out1, ex1.check.output_size)
         f1 = self.get_formula(ex1)
@@ -656,7 +647,7 @@ class InvalidConv(HyperScene):
         if ex.check.valid:
             self.lay = layout(ex.padded_size, ex.k, formula_lines=1)
             with self.beat("valid", formula=size_formula(ex.check)) as b:
-                self.play(Write(self.get_formula(ex)), run_time=b.part(0.3))
+                self.show_opening(b, self.get_formula(ex))
             return
         self.show_invalid(ex)
 
@@ -747,8 +738,8 @@ class PaddingSeed(CnnScene):
         formula = self.get_words("formula", FORMULA_SIZE, formula=size_formula(d["check"]))
         formula.move_to(np.array([0, FORMULA_Y, 0]))
         with self.beat("seed", n=d["n"], k=k, p=p) as b:
-            self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.3))
-            self.wait(b.part(0.25))
+            self.show_opening(b, title, img, img_lab)
+            self.wait(b.part(0.3))
             self.play(FadeIn(ring), fade_swap(img_lab, padded_lab), Create(window),
                       Create(arrow), FadeIn(arrow_lab), FadeIn(placeholder), run_time=b.part(0.3))
         with self.beat("keep", neuron=self.neuron, m=d["m"]) as b:

@@ -21,7 +21,6 @@ from manim import (
     Line,
     ReplacementTransform,
     VGroup,
-    Write,
 )
 
 from cnnanim.draw import colors
@@ -198,7 +197,7 @@ class InputLayer(CnnScene):
         photo = self.get_photo()
         marks = self.get_size_marks(photo)
         with self.beat("photo", size=self.trace.image.shape[1]) as b:
-            self.play(Write(title), FadeIn(photo), run_time=b.part(0.3))
+            self.show_opening(b, title, photo)
             self.play(FadeIn(marks), run_time=b.part(0.15))
         channels = self.get_channels()
         with self.beat("split" if len(channels) == 3 else "split_grey") as b:

@@ -1,6 +1,6 @@
 """Overview: the whole TinyVGG at once, as CNN Explainer's main view draws it.
 
-Storyboard: the whole network flows in, left to right, in the first beat (the input's channel
+Storyboard: the whole network appears at once as the first beat begins (the input's channel
 maps, each conv / relu / pool layer as a column of its ten real activation maps with thin
 connection lines, the flatten step, the output layer's class probabilities as bars and the
 predicted class); then a highlight walks over it, part by part, as the narration names them.
@@ -17,7 +17,6 @@ from manim import (
     DOWN,
     RIGHT,
     Create,
-    FadeIn,
     FadeOut,
     Group,
     Line,
@@ -25,12 +24,11 @@ from manim import (
     Rectangle,
     VGroup,
     VMobject,
-    Write,
 )
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
-from cnnanim.draw.mobjects import FeatureMap, grow_bars, hbar
+from cnnanim.draw.mobjects import FeatureMap, hbar
 from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.overview import OverviewData, overview_data
@@ -274,23 +272,19 @@ class Overview(CnnScene):
         return VGroup(*[self.get_column_frame(i) for i in self.data.indices(kind)])
 
     # -- verbs ----------------------------------------------------------------------------------
-    def show_network(self, b, share: float = 0.75) -> None:
-        """The whole network flows in, left to right, in ``share`` of beat ``b``: title and input,
-        each column with its connection lines and label, then flatten, the output bars and the
-        prediction."""
-        d = self.data
-        n = len(d.columns)
-        step = b.part(share / (n + 2))
-        self.play(Write(self.get_title(self.words("title"), size=26)),
-                  FadeIn(self.get_column(0)), FadeIn(self.get_label(0)), run_time=step)
+    def get_network(self) -> Group:
+        """The whole network as one picture: each column with its connection lines and label,
+        then flatten, the output bars and the prediction."""
+        n = len(self.data.columns)
+        g = Group(self.get_column(0), self.get_label(0))
         for i in range(1, n):
-            self.play(FadeIn(self.get_connections(i)), FadeIn(self.get_column(i)),
-                      FadeIn(self.get_label(i)), run_time=step)
-        rows = self.get_output()
-        self.play(FadeIn(self.get_connections(n)), FadeIn(self.get_flatten_label()),
-                  *grow_bars(rows, bar=1), FadeIn(self.get_output_label()),
-                  run_time=step)
-        self.play(FadeIn(self.get_prediction()), run_time=step)
+            g.add(self.get_connections(i), self.get_column(i), self.get_label(i))
+        return g.add(self.get_connections(n), self.get_flatten_label(), self.get_output(),
+                     self.get_output_label(), self.get_prediction())
+
+    def show_network(self, b) -> None:
+        """The title and the whole network appear at once, at the start of beat ``b``."""
+        self.show_opening(b, self.get_title(self.words("title"), size=26), self.get_network())
 
     def highlight(self, old, new, run_time: float):
         """Move the highlight from ``old`` (None: nothing) to ``new`` (frames); returns ``new``."""
@@ -307,7 +301,7 @@ class Overview(CnnScene):
         block1, block2 = d.blocks()
         n = len(d.columns)
         with self.beat("whole", **values) as b:
-            self.show_network(b, share=0.22)
+            self.show_network(b)
         with self.beat("input", **values) as b:
             frame = self.highlight(None, self.get_column_frame(0), b.part(0.2))
         with self.beat("block1", **values) as b:
@@ -332,7 +326,7 @@ class OverviewRecap(Overview):
     def construct(self) -> None:
         values = self.get_narration_values()
         with self.beat("whole", **values) as b:
-            self.show_network(b, share=0.6)
+            self.show_network(b)
         with self.beat("tensor", **values) as b:
             frame = self.highlight(None, self.get_column_frame(0), b.part(0.15))
         with self.beat("conv", **values) as b:

@@ -104,8 +104,7 @@ class Pooling(CnnScene):
         outmap, out_label = self.place_output_map()
         corner = self.place_corner(inmap)
         with self.beat("intro", k=d.size, s=d.stride) as b:
-            self.play(Write(title), FadeIn(inmap), FadeIn(in_label), FadeIn(outmap),
-                      FadeIn(out_label), run_time=b.part(0.2))
+            self.show_opening(b, title, inmap, in_label, outmap, out_label)
             self.play(Create(corner[0]), Create(corner[1]), FadeIn(corner[2]),
                       run_time=b.part(0.15))
             self.slide_window(corner, outmap, b.part(0.5))

@@ -26,7 +26,6 @@ from manim import (
     UpdateFromAlphaFunc,
     VGroup,
     VMobject,
-    Write,
 )
 
 from cnnanim.draw import colors
@@ -101,8 +100,8 @@ class Relu(CnnScene):
         title = self.get_title(self.words("title", conv=d.conv_stage, relu=d.relu_stage))
         graph = self.place_big_graph()
         with self.beat("graph") as b:
-            self.play(Write(title), Create(graph[0]), run_time=b.part(0.3))
-            self.play(Create(graph[1]), FadeIn(graph[2:]), run_time=b.part(0.35))
+            self.show_opening(b, title, graph[0], graph[2:])
+            self.play(Create(graph[1]), run_time=b.part(0.25))
 
         cmap, cmap_label = self.place_map(d.conv_stage, x=CMAP_X)
         box = cmap.get_cell_box(d.top, d.left, d.size, d.size, stroke_width=3)

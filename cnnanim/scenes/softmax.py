@@ -350,9 +350,7 @@ class Softmax(CnnScene):
         axes, dots = self.get_axes(), self.get_dots(lifted=False)
         name = self.get_dot_name(dots[d.top], lifted=False)
         with self.beat("logits", **values) as b:
-            self.play(Write(title), FadeIn(h_logit), FadeIn(axes), run_time=b.part(0.1))
-            self.play(FadeIn(names), FadeIn(cells),
-                      FadeIn(dots), run_time=b.part(0.25))
+            self.show_opening(b, title, h_logit, names, cells, axes, dots)
             self.play(Create(box), FadeIn(name), run_time=b.part(0.1))
 
         curve, lifted, drops = self.get_curve(), self.get_dots(lifted=True), self.get_drops()
