@@ -71,6 +71,7 @@ class OverviewData:
         return {
             "in_size": str(sizes[0]),
             "channels": str(self.columns[0].maps.shape[0]),
+            "n_maps": str(self.columns[1].maps.shape[0] if len(self.columns) > 1 else 0),
             "conv1": str(sizes[first_conv]),
             "pre_pool": str(sizes[first_pool - 1]),
             "pool1": str(sizes[first_pool]),

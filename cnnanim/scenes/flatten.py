@@ -15,6 +15,7 @@ from manim import (
     Group,
     Line,
     Rectangle,
+    SurroundingRectangle,
     Text,
     Transform,
     VGroup,
@@ -22,11 +23,13 @@ from manim import (
 )
 
 from cnnanim.draw import colors
+from cnnanim.draw.layout import SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.draw.text import MONO, NumberText, cached_text, label, number
 from cnnanim.draw.vectors import VectorStrip
+from cnnanim.explain.fit import shown_count
 from cnnanim.explain.flatten import FlattenData, ShownSum, flatten_data, shown_sum
-from cnnanim.explain.numbers import decimals_for, fmt
+from cnnanim.explain.numbers import decimals_for, fmt, plural
 from cnnanim.scenes.base import CnnScene
 
 #: Colour scale of maps and of the flattened vector: red-white-blue, zero as white as the page.
@@ -61,7 +64,7 @@ class Flatten(CnnScene):
     valid_layer_kinds = ("flatten",)
     NARRATION = {
         "maps": {
-            "en": "After {pool} there are {c} maps of {h} by {w}. The output layer wants one "
+            "en": "After {pool} there are {maps} of {h} by {w}. The output layer wants one "
                   "list, so flatten unrolls them into {n} numbers.",
             "zh": "{c} 张 {h}×{w} 的图被展平层摊成 {n} 个数。",
         },
@@ -106,6 +109,7 @@ class Flatten(CnnScene):
         "bias": {"en": "+ bias", "zh": "+ 偏置"},
         "network": {"en": "(network output {v} ✓)", "zh": "（网络输出 {v} ✓）"},
         "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
+        "more_maps": {"en": "+ {n} more", "zh": "另 {n} 张"},
     }
 
     def setup(self) -> None:
@@ -132,7 +136,8 @@ class Flatten(CnnScene):
         ticks = strip.get_boundaries(c)
         strip_label = self.get_strip_label(strip, "vector", buff=0.1, n=n)
         segment = self.place_segment(strip)
-        with self.beat("maps", pool=d.pool_stage, c=c, h=h, w=w, n=n) as b:
+        with self.beat("maps", pool=d.pool_stage, c=c, maps=plural(c, "map"), h=h, w=w,
+                       n=n) as b:
             self.play(Write(title), FadeIn(maps), FadeIn(big), run_time=b.part(0.25))
             self.play(FadeIn(strip), Create(ticks), FadeIn(strip_label), run_time=b.part(0.15))
             self.unroll_rows(big[0], segment, b.part(0.3))
@@ -216,13 +221,19 @@ class Flatten(CnnScene):
         line = self.place_cell_line(cell, j)
         mark = strip.get_mark(i)
         near = ch == 0 and r < ROWS_SHOWN  # shown enlarged: travel between the enlarged views
-        fm = big if near else maps[ch][0]
         end = segment[0].position(i) if near else strip.position(i)
-        boxes = VGroup(fm.get_cell_box(r, c, stroke_width=4))
+        if maps.more is not None and ch >= len(maps) - 1:  # a channel not drawn: from "+ N more"
+            boxes = VGroup(SurroundingRectangle(maps.more, color=colors.HIGHLIGHT, buff=0.08,
+                                                stroke_width=4))
+            start = maps.more.get_center()
+        else:
+            fm = big if near else maps[ch][0]
+            boxes = VGroup(fm.get_cell_box(r, c, stroke_width=4))
+            start = fm.cell_center(r, c)
         if near:
             boxes.add(maps[ch][0].get_cell_box(r, c, stroke_width=3))
         marks = VGroup(mark, segment[0].get_mark(i)) if near else VGroup(mark)
-        dot = Dot(fm.cell_center(r, c), radius=0.07, color=colors.HIGHLIGHT)
+        dot = Dot(start, radius=0.07, color=colors.HIGHLIGHT)
         self.play(Create(boxes), FadeIn(dot), FadeIn(line), run_time=run_time * 0.25)
         self.play(dot.animate.move_to(end), run_time=run_time * 0.35)
         self.play(Create(marks), FadeOut(dot), run_time=run_time * 0.2)
@@ -231,12 +242,18 @@ class Flatten(CnnScene):
 
     # -- builders ---------------------------------------------------------------------------
     def get_maps(self, height: float = MAP_H) -> Group:
-        """The pooled channel maps in a row, each with its channel number."""
+        """The pooled channel maps in a row, each with its channel number; with more channels
+        than fit, the first ones and ``+ N more`` (the ``more`` attribute; None when all fit)."""
         groups = []
-        for ch, m in enumerate(self.data.pooled):
+        c = len(self.data.pooled)
+        shown = shown_count(c)
+        for ch, m in enumerate(self.data.pooled[:shown]):
             fm = FeatureMap(m, scale=SCALE, vmax=self.vmax, height=height)
             groups.append(Group(fm, self.get_words("ch", 20, c=ch).next_to(fm, DOWN, buff=0.08)))
-        g = Group(*groups).arrange(RIGHT, buff=0.2)
+        more = self.get_words("more_maps", 20, colors.MUTED_TEXT, n=c - shown) \
+            if shown < c else None
+        g = Group(*groups, *([more] if more is not None else [])).arrange(RIGHT, buff=0.2)
+        g.more = more
         if g.width > ROW_WIDTH:
             g.scale_to_fit_width(ROW_WIDTH)
         return g
@@ -323,6 +340,10 @@ class Flatten(CnnScene):
                     label("=", FORMULA_SIZE),
                     number(t.products[i], self.weight_decimals(0), FORMULA_SIZE))
         eq.arrange(RIGHT, buff=0.12).next_to(bottom, DOWN, buff=0.2)
+        if eq.get_right()[0] > SAFE_RIGHT:  # an index near either end: the product stays inside
+            eq.shift(LEFT * (eq.get_right()[0] - SAFE_RIGHT))
+        if eq.get_left()[0] < SAFE_LEFT:
+            eq.shift(RIGHT * (SAFE_LEFT - eq.get_left()[0]))
         return VGroup(line, eq)
 
     def weight_decimals(self, k: int) -> int:

@@ -47,11 +47,11 @@ from cnnanim.explain.hyperparameters import (
     get_crop,
     kernel_origin,
     leftover_cells,
-    plural,
     seed_data,
     size_formula,
     windows_over,
 )
+from cnnanim.explain.numbers import plural
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import Beat
 
@@ -835,6 +835,12 @@ class PaddingSeed(CnnScene):
                   "our photo at that size; its first layer uses {k} by {k} kernels with padding {p}.",
             "zh": "一个真实使用填充的网络：种子模型用 {n}×{n} 的灰度数字训练，这里读入同样大小的照片；它的第一层用 {k}×{k} 卷积核，填充为 {p}。",
         },
+        "own": {
+            "en": "A real padded network: this model reads {n} by {n} {kind} images, and its "
+                  "first layer uses {k} by {k} kernels with padding {p}.",
+            "zh": "一个真实使用填充的网络：这个模型读入 {n}×{n} 的{kind}图像，它的第一层用 {k}×{k} "
+                  "卷积核，填充为 {p}。",
+        },
         "keep": {
             "en": "So its conv_1_1 map, neuron {neuron}, is still {m} by {m}: no border pixel is "
                   "dropped and the size is kept.",
@@ -844,13 +850,18 @@ class PaddingSeed(CnnScene):
     WORDS = {
         **SIZE_WORDS,
         "title": {"en": "A padded network: the seed model", "zh": "真实例子：种子模型"},
+        "title_own": {"en": "A padded network: this model", "zh": "真实例子：这个模型"},
+        "grey": {"en": "grey", "zh": "灰度"},
+        "colour": {"en": "colour", "zh": "彩色"},
         "map": {"en": "conv_1_1 #{neuron}  {m}×{m}", "zh": "conv_1_1 第 {neuron} 个 {m}×{m}"},
         "arrow": {"en": "{k}×{k}, padding {p}", "zh": "{k}×{k}，填充 {p}"},
     }
 
     def setup(self) -> None:
         super().setup()
-        self.seed_trace = get_seed_trace(self.seed_weights)
+        # a model that pads its first layer is its own example; else the seed model is
+        self.own_model = bool(self.trace["conv_1_1"].padding) and type(self).seed_weights is None
+        self.seed_trace = self.trace if self.own_model else get_seed_trace(self.seed_weights)
         n_out = self.seed_trace["conv_1_1"].output.shape[0]
         if not 0 <= self.neuron < n_out:
             raise CnnanimError(f"neuron must be between 0 and {n_out - 1}, got {self.neuron}")
@@ -865,8 +876,9 @@ class PaddingSeed(CnnScene):
         return SEED_MAP_HEIGHT * d["n"] / (d["n"] + 2 * d["p"])
 
     def get_seed_input(self, d: dict) -> tuple[FeatureMap, VGroup]:
-        """The grey input at the left of the safe area (room left for its padding), its size above."""
-        img = FeatureMap(d["image"], scale="input", height=self.map_height(d))
+        """The input at the left of the safe area (room left for its padding), its size above."""
+        img = FeatureMap(d["image"], scale="input" if d["image"].ndim == 2 else "rgb",
+                         height=self.map_height(d))
         ring = img.cell_size * d["p"]
         img.move_to(np.array([SAFE_LEFT + 0.3 + ring + img.width / 2,
                               CONTENT_TOP - LABEL_ROOM - ring - img.height / 2, 0]))
@@ -913,7 +925,7 @@ class PaddingSeed(CnnScene):
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.get_seed_data()
-        title = self.get_title(self.words("title"))
+        title = self.get_title(self.words("title_own" if self.own_model else "title"))
         img, img_lab = self.get_seed_input(d)
         ring = self.get_padding_ring(img, d)
         padded_lab = self.get_seed_label(img, d, padded=True)
@@ -924,7 +936,8 @@ class PaddingSeed(CnnScene):
         out_cell = fmap.get_cell_box(0, 0, stroke_width=4)
         formula = self.get_words("formula", FORMULA_SIZE, formula=size_formula(d["check"]))
         formula.move_to(np.array([0, FORMULA_Y, 0]))
-        with self.beat("seed", n=d["n"], k=k, p=p) as b:
+        kind = self.words("grey" if d["image"].ndim == 2 else "colour")
+        with self.beat("own" if self.own_model else "seed", n=d["n"], k=k, p=p, kind=kind) as b:
             self.play(Write(title), FadeIn(img), FadeIn(img_lab), run_time=b.part(0.3))
             self.wait(b.part(0.25))
             self.play(FadeIn(ring), fade_swap(img_lab, padded_lab), Create(window),

@@ -29,6 +29,7 @@ from manim import (
 from cnnanim.draw import colors
 from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import label, number
+from cnnanim.explain.fit import MAX_ROWS
 from cnnanim.explain.numbers import decimals_for, fmt
 from cnnanim.explain.pooling import PoolingData, pooling_data
 from cnnanim.scenes.base import CnnScene
@@ -114,6 +115,11 @@ class Pooling(CnnScene):
                   "learn.",
             "zh": "{c} 个通道各自独立池化，而且池化层没有需要学习的权重。",
         },
+        "channels_one": {
+            "en": "With a single channel, that is the whole layer, and pooling has no weights to "
+                  "learn.",
+            "zh": "只有一个通道，这就是整层的计算，而且池化层没有需要学习的权重。",
+        },
     }
 
     WORDS = {
@@ -123,6 +129,7 @@ class Pooling(CnnScene):
         "max": {"en": "max =", "zh": "最大值 ="},
         "op": {"en": "max {k}×{k}, stride {s}", "zh": "取最大 {k}×{k}，步长 {s}"},
         "channels": {"en": "{c} channels, each pooled on its own", "zh": "{c} 个通道，各自池化"},
+        "channels_one": {"en": "1 channel", "zh": "1 个通道"},
         "no_weights": {"en": "no weights to learn", "zh": "没有要学习的权重"},
     }
 
@@ -188,7 +195,7 @@ class Pooling(CnnScene):
 
         c = len(d.inputs)
         note = self.place_channels_note(big_arrow, c)
-        with self.beat("channels", c=c) as b:
+        with self.beat("channels" if c > 1 else "channels_one", c=c) as b:
             self.play(self.fade_in_behind(in_deck, out_deck), FadeIn(note),
                       run_time=b.part(0.3))
 
@@ -318,10 +325,11 @@ class Pooling(CnnScene):
 
     def get_deck(self, fmap: FeatureMap, which: str) -> Group:
         """The other channels' real maps (``inputs`` or ``outputs``), stacked behind ``fmap``
-        up and to the right, the farthest first."""
+        up and to the right, the farthest first (the next ``MAX_ROWS - 1`` of them at most: the
+        note under the arrow says how many channels there are)."""
         d = self.data
         deck = Group()
-        others = d.other_channels()
+        others = d.other_channels()[:MAX_ROWS - 1]
         for k, ch in reversed(list(enumerate(others, start=1))):
             values = getattr(d, which)[ch]
             vmax = colors.symmetric_range(d.inputs[ch])
@@ -345,7 +353,7 @@ class Pooling(CnnScene):
 
     def place_channels_note(self, arrow: Arrow, c: int) -> VGroup:
         """``c channels, each pooled on its own`` and ``no weights to learn`` under ``arrow``."""
-        note = VGroup(self.get_words("channels", LABEL_SIZE, c=c),
+        note = VGroup(self.get_words("channels" if c > 1 else "channels_one", LABEL_SIZE, c=c),
                       self.get_words("no_weights", LABEL_SIZE)).arrange(DOWN, buff=0.15)
         if note.width > arrow.width:
             note.scale_to_fit_width(arrow.width)

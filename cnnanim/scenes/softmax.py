@@ -34,7 +34,7 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.layout import SAFE_RIGHT
+from cnnanim.draw.layout import SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.text import (
     MONO,
     CachedMarkupText,
@@ -44,15 +44,19 @@ from cnnanim.draw.text import (
     number,
     on_row,
 )
-from cnnanim.explain.numbers import fmt
+from cnnanim.explain.fit import MAX_ROWS
+from cnnanim.explain.numbers import fmt, number_word
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
 from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
-ROW_TOP = 2.55       # y of the first class row
-ROW_PITCH = 0.47     # distance between rows
-HEADER_Y = 3.02      # y of the column headers
+ROW_TOP = 2.55       # y of the first class row (of a full table: MAX_ROWS rows)
+ROW_PITCH = 0.47     # distance between rows (of a full table)
+HEADER_Y = 3.02      # y of the column headers (of a full table)
+MAX_PITCH = 0.95     # distance between the rows of a table of few classes
+TABLE_MIDDLE = 0.41  # y of the middle of the table (headers to the sums under the bars)
+SUM_GAP = 0.52       # the sums under the bars: this far under the last row
 NAME_RIGHT = -4.55   # class names end here
 LOGIT_X = -3.85      # centre of the logit cells
 EXP_X = -2.2         # centre of the exponentials
@@ -107,14 +111,14 @@ class Softmax(CnnScene):
     valid_layer_kinds = ("linear",)
     NARRATION = {
         "logits": {
-            "en": "The output layer ends in ten raw scores called logits, one per class; "
+            "en": "The output layer ends in {n_word} raw scores called logits, one per class; "
                   "the largest, {z_top}, belongs to {top}.",
-            "zh": "输出层给出十个原始分数，叫作 logit，每类一个。{top}最大，为 {z_top}。",
+            "zh": "输出层给出{n_word}个原始分数，叫作 logit，每类一个。{top}最大，为 {z_top}。",
         },
         "exp": {
             "en": "Softmax first takes e to the power of every logit, so each score becomes "
-                  "positive, and then adds the ten results: {total}.",
-            "zh": "softmax 先对每个 logit 取 e 的幂，使它们都变成正数，再把十个结果相加：{total}。",
+                  "positive, and then adds the {n_word} results: {total}.",
+            "zh": "softmax 先对每个 logit 取 e 的幂，使它们都变成正数，再把{n_word}个结果相加：{total}。",
         },
         "formula": {
             "en": "Each exponential divided by that sum is a probability. For {top}: {e_top} "
@@ -122,8 +126,9 @@ class Softmax(CnnScene):
             "zh": "每个指数除以这个总和就是概率。{top}：{e_top} 除以 {total}，得 {p_top}。",
         },
         "bars": {
-            "en": "All ten probabilities lie between 0 and 1, and together they add up to exactly 1.",
-            "zh": "十个概率都在 0 和 1 之间，加起来正好等于 1。",
+            "en": "All {n_word} probabilities lie between 0 and 1, and together they add up to "
+                  "exactly 1.",
+            "zh": "{n_word}个概率都在 0 和 1 之间，加起来正好等于 1。",
         },
         "rescale": {
             "en": "Why not just divide by the sum? {how}: {top} gets only {r_top}.",
@@ -151,16 +156,30 @@ class Softmax(CnnScene):
             "zh": "logit 可能是负数，所以简单缩放先减去最小的 logit，再除以总和",
         },
         "how_plain": {
-            "en": "Plain rescaling divides each logit by the total of all ten",
-            "zh": "简单缩放把每个 logit 除以十个 logit 的总和",
+            "en": "Plain rescaling divides each logit by the total of all {n_word}",
+            "zh": "简单缩放把每个 logit 除以{n_word}个 logit 的总和",
         },
         "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
+        "others": {"en": "others ({n} classes)", "zh": "其余 {n} 类"},
     }
 
     def setup(self) -> None:
         super().setup()
         self.data = self.get_softmax_data()
         self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
+        self.rows = self.data.rows
+        self.place_table(self.rows.rows)
+
+    def place_table(self, n: int) -> None:
+        """Row pitch and the y of the first row and of the headers for a table of ``n`` rows: a
+        full table (``MAX_ROWS``) at :data:`ROW_TOP` / :data:`ROW_PITCH`; fewer rows further
+        apart (at most :data:`MAX_PITCH`), the table centred where the full one is."""
+        self.pitch = ROW_PITCH if n >= MAX_ROWS else min(
+            MAX_PITCH, ROW_PITCH * (MAX_ROWS - 1) / max(1, n - 1))
+        full = (HEADER_Y - ROW_TOP) + (MAX_ROWS - 1) * ROW_PITCH + SUM_GAP
+        height = (HEADER_Y - ROW_TOP) + (n - 1) * self.pitch + SUM_GAP
+        self.header_y = HEADER_Y - (full - height) / 2
+        self.row_top = self.header_y - (HEADER_Y - ROW_TOP)
 
     # -- data ---------------------------------------------------------------------------------
     def get_softmax_data(self) -> SoftmaxData:
@@ -174,18 +193,37 @@ class Softmax(CnnScene):
         values = d.narration_values()
         values["top"] = self.class_labels[d.top]
         values["second"] = self.class_labels[d.runner_up]
-        values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain")
+        values["n_word"] = number_word(len(d.class_names), self.lang)  # "ten" / "十"
+        values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain", **values)
         return values
 
     # -- builders -------------------------------------------------------------------------------
     def row_y(self, i: int) -> float:
-        return ROW_TOP - i * ROW_PITCH
+        """y of table row ``i``."""
+        return self.row_top - i * self.pitch
+
+    @property
+    def last_row(self) -> int:
+        return self.rows.rows - 1
+
+    @property
+    def row_names(self) -> list[str]:
+        """The name of each row: its class, and ``others (91 classes)`` for the classes without
+        a row of their own."""
+        names = [self.class_labels[k] for k in self.rows.shown]
+        if self.rows.others:
+            names.append(self.words("others", n=len(self.rows.others)))
+        return names
+
+    def row_values(self, values) -> np.ndarray:
+        """One number per row (the "others" row: the real sum over its classes)."""
+        return self.rows.values(values)
 
     def header(self, text: str, x: float, size: float = 20, markup_text: bool = False):
         """A column header centred at x = ``x`` on the header line."""
         m = (markup(text, size, colors.MUTED_TEXT) if markup_text
              else label(text, size, colors.MUTED_TEXT))
-        return m.move_to([x, HEADER_Y, 0])
+        return m.move_to([x, self.header_y, 0])
 
     def bar_header(self, text: str, left: float, markup_text: bool = True):
         """The header of the bar column starting at x = ``left``."""
@@ -197,33 +235,40 @@ class Softmax(CnnScene):
                 else "z / Σ z")
         return self.bar_header(text, RESCALE_LEFT)
 
+    def get_name(self, i: int):
+        """The name of row ``i``, right-aligned on its row (narrowed to the safe area if long)."""
+        t = on_row(label("X" + self.row_names[i], 22, lang=self.lang), self.row_y(i))
+        if t.width > NAME_RIGHT - SAFE_LEFT:
+            t.scale_to_fit_width(NAME_RIGHT - SAFE_LEFT)
+        return t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
+
     def get_names(self) -> VGroup:
         """The class names, right-aligned, one per row."""
-        names = VGroup()
-        for i, n in enumerate(self.class_labels):
-            t = on_row(label("X" + n, 22, lang=self.lang), self.row_y(i))
-            t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
-            names.add(t)
-        return names
+        return VGroup(*[self.get_name(i) for i in range(self.rows.rows)])
 
     def get_logit_cells(self) -> VGroup:
-        """Orange cells with the real logits, each number in the colour that reads on its cell."""
+        """Orange cells with the real logits, each number in the colour that reads on its cell
+        (the "others" row has no single logit: ``…``)."""
         rgb = colors.logit_rgb(self.data.logits)
         cells = VGroup()
-        for i, z in enumerate(self.data.logits):
+        for i, k in enumerate(self.rows.shown):
+            z = self.data.logits[k]
             box = Rectangle(width=CELL_W, height=CELL_H, stroke_color=colors.INK, stroke_width=1,
-                            fill_color=colors.rgb_to_hex(rgb[i]), fill_opacity=1)
+                            fill_color=colors.rgb_to_hex(rgb[k]), fill_opacity=1)
             box.move_to([LOGIT_X, self.row_y(i), 0])
             num_ = cached_text(fmt(z, 2), font=MONO, font_size=NUMBER_SIZE,
-                               color=colors.text_color_for(rgb[i]))
+                               color=colors.text_color_for(rgb[k]))
             num_.move_to(box)
             cells.add(VGroup(box, num_))
+        if self.rows.others:
+            cells.add(label("…", NUMBER_SIZE, colors.MUTED_TEXT).move_to(
+                [LOGIT_X, self.row_y(self.last_row), 0]))
         return cells
 
     def get_exps(self) -> VGroup:
-        """e to the power of each logit, as numbers."""
+        """e to the power of each logit, as numbers (the "others" row: their real sum)."""
         out = VGroup()
-        for i, e in enumerate(self.data.exps):
+        for i, e in enumerate(self.row_values(self.data.exps)):
             t = cached_text(fmt_exp(e), font=MONO, font_size=NUMBER_SIZE, color=colors.INK)
             t.move_to([EXP_X, self.row_y(i), 0])
             out.add(t)
@@ -240,7 +285,7 @@ class Softmax(CnnScene):
         """Σ e^z = total, under the exponentials."""
         t = markup(f"Σ e<sup>z</sup> = {num(self.total_text(0))}", 22, lang=self.lang)
         line = Line([EXP_X - 0.8, 0, 0], [EXP_X + 0.8, 0, 0], stroke_width=1.5, color=colors.INK)
-        line.move_to([EXP_X, self.row_y(9) - 0.3, 0])
+        line.move_to([EXP_X, self.row_y(self.last_row) - 0.3, 0])
         t.next_to(line, DOWN, buff=0.1)
         return VGroup(line, t)
 
@@ -272,9 +317,10 @@ class Softmax(CnnScene):
         return g.move_to([(FORMULA_LEFT + SAFE_RIGHT) / 2, FORMULA_Y, 0])
 
     def get_bars(self, values: np.ndarray, left: float, color: str, decimals: int = 4) -> VGroup:
-        """Horizontal bars (length = value) with the value written after each."""
+        """Horizontal bars (length = value) with the value written after each, one per row
+        (``values`` has one per class; the "others" row shows their real sum)."""
         out = VGroup()
-        for i, v in enumerate(values):
+        for i, v in enumerate(self.row_values(values)):
             y = self.row_y(i)
             length = max(float(v) * BAR_MAX, 0.005)
             bar = Rectangle(width=length, height=0.3, stroke_width=0, fill_color=color,
@@ -290,14 +336,14 @@ class Softmax(CnnScene):
     def get_bar_sum(self, k: int, left: float) -> MarkupText:
         """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column."""
         t = markup(f"Σ = {num(self.total_text(k))}", 22, lang=self.lang)
-        t.move_to([left + BAR_MAX / 2, self.row_y(9) - 0.52, 0])
+        t.move_to([left + BAR_MAX / 2, self.row_y(self.last_row) - SUM_GAP, 0])
         return t
 
     def get_row_box(self, i: int, right: float) -> Rectangle:
         """A highlight around row ``i`` from the class name to x = ``right``."""
         y = self.row_y(i)
-        left = NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
-                                for n in self.class_labels)
+        left = max(NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
+                                    for n in self.row_names), SAFE_LEFT - 0.15)
         r = Rectangle(width=right - left, height=ROW_PITCH - 0.04,
                       stroke_color=colors.HIGHLIGHT, stroke_width=3)
         r.move_to([(right + left) / 2, y, 0])
@@ -305,11 +351,11 @@ class Softmax(CnnScene):
 
     def get_logit_box(self) -> Rectangle:
         """The predicted class's row, from its name to its logit."""
-        return self.get_row_box(self.data.top, LOGIT_X + CELL_W / 2 + 0.08)
+        return self.get_row_box(self.rows.row_of(self.data.top), LOGIT_X + CELL_W / 2 + 0.08)
 
     def get_exp_box(self) -> Rectangle:
         """The predicted class's row, from its name to its exponential."""
-        return self.get_row_box(self.data.top, EXP_X + 0.85)
+        return self.get_row_box(self.rows.row_of(self.data.top), EXP_X + 0.85)
 
     def plot_xy(self, z: float, v: float = 0.0) -> np.ndarray:
         """Scene point of (z, v) in the plot of e^z."""
@@ -401,6 +447,7 @@ class Softmax(CnnScene):
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
+        top, second = self.rows.row_of(d.top), self.rows.row_of(d.runner_up)  # their rows
         values = self.get_narration_values()
         title = self.get_title(self.words("title"))
         names, cells = self.get_names(), self.get_logit_cells()
@@ -445,13 +492,13 @@ class Softmax(CnnScene):
         h_res = self.get_rescale_header()
         with self.beat("rescale", **values) as b:
             self.grow_bars(rescaled, h_res, FadeIn(r_sum), run_time=b.part(0.25))
-            top_r = self.get_highlight(rescaled[d.top][2])
+            top_r = self.get_highlight(rescaled[top][2])
             self.play(Create(top_r), run_time=b.part(0.1))
 
         with self.beat("lead", **values) as b:
-            leads = VGroup(*[self.get_highlight(cells[i]) for i in (d.top, d.runner_up)])
-            top_p = self.get_highlight(probs[d.top][2])
-            second_p = self.get_highlight(probs[d.runner_up][2])
+            leads = VGroup(*[self.get_highlight(cells[i]) for i in (top, second)])
+            top_p = self.get_highlight(probs[top][2])
+            second_p = self.get_highlight(probs[second][2])
             self.play(FadeOut(top_r), Create(leads), run_time=b.part(0.15))
             self.play(Create(top_p), Create(second_p), run_time=b.part(0.15))
 
@@ -461,5 +508,5 @@ class Softmax(CnnScene):
             self.play(FadeOut(leads), FadeOut(second_p), FadeOut(r_sum), FadeOut(rescaled),
                       FadeOut(h_res), run_time=b.part(0.08))
             self.grow_bars(hard, h_hard, run_time=b.part(0.2))
-            self.play(top_p.animate.become(self.get_highlight(probs[d.top][0])),
+            self.play(top_p.animate.become(self.get_highlight(probs[top][0])),
                       run_time=b.part(0.1))

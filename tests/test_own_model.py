@@ -1,0 +1,255 @@
+"""Your own model (issue 12): every scene renders for a PyTorch CNNModel imported with
+``weights import-torch`` -- a grey 1x28x28 one with 8 hidden units and 3 classes, and a colour
+3x64x64 one with 16 hidden units and 12 classes -- and what it shows is that model's: its class
+names, its sizes, "+ N more" for maps that do not fit, the most probable classes and an "others"
+row holding the real sum of the rest, and no "10" (or "ten") that is really 8 or 12.
+
+Each scene's last frame is rendered once per model (png, -ql) and its mobjects and narration
+are read back.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import nn
+
+from cnnanim.explain.fit import class_rows, shown_count
+from cnnanim.explain.numbers import fmt
+from cnnanim.explain.softmax import fmt_exp
+
+MODELS = {
+    # name: (input channels, hidden units, classes, input size, class names)
+    "grey": (1, 8, 3, 28, ["cat", "dog", "bird"]),
+    "colour": (3, 16, 12, 64, [f"class {i}" for i in range(12)]),
+}
+
+
+class CNNModel(nn.Module):
+    """The seed tutorial's model (two conv blocks of padded 3x3 convolutions, a linear layer)."""
+
+    def __init__(self, input_shape: int, hidden_units: int, output_shape: int, size: int):
+        super().__init__()
+        self.block_1 = nn.Sequential(
+            nn.Conv2d(input_shape, hidden_units, 3, 1, 1), nn.ReLU(),
+            nn.Conv2d(hidden_units, hidden_units, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2, 2))
+        self.block_2 = nn.Sequential(
+            nn.Conv2d(hidden_units, hidden_units, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(hidden_units, hidden_units, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(hidden_units * (size // 4) ** 2, output_shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.block_2(self.block_1(x)))
+
+
+def import_model(folder: Path, name: str) -> Path:
+    """A seeded, randomly initialised CNNModel, saved as a state_dict and imported by the CLI."""
+    from cnnanim.cli import main
+
+    c, h, o, size, classes = MODELS[name]
+    torch.manual_seed(12)
+    model = CNNModel(c, h, o, size)
+    with torch.no_grad():  # spread the scores a little, so that the classes differ
+        model.classifier[1].weight.mul_(40.0)
+    torch.save(model.state_dict(), folder / f"{name}.pth")
+    out = folder / f"{name}.safetensors"
+    r = CliRunner().invoke(main, ["weights", "import-torch", str(folder / f"{name}.pth"),
+                                  "-o", str(out), "--classes", ",".join(classes)])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def render_last_frames(weights: Path, folder: Path, lang: str = "en",
+                       names: list[str] | None = None) -> dict:
+    """Scene name -> the scene object after rendering its last frame (png, -ql) in-process."""
+    from manim import tempconfig
+
+    from cnnanim.output.render import configure_scene
+    from cnnanim.scenes.registry import all_scenes
+
+    scenes = {}
+    for name, cls in all_scenes().items():
+        if names is not None and name not in names:
+            continue
+        scene_cls = configure_scene(cls, weights=weights, lang=lang, voice="none")
+        cfg = {"quality": "low_quality", "media_dir": str(folder), "disable_caching": True,
+               "progress_bar": "none", "verbosity": "ERROR", "format": "png",
+               "write_to_movie": False, "save_last_frame": True,
+               "output_file": f"{name}-{lang}"}
+        with tempconfig(cfg):
+            scene = scene_cls()
+            scene.render()
+        scenes[name] = scene
+    return scenes
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def own(request, tmp_path_factory):
+    """(model name, its trace, scene name -> rendered scene, the folder of the PNGs, the
+    weights file)."""
+    from cnnanim.network.trace_cache import get_trace
+
+    folder = tmp_path_factory.mktemp(request.param)
+    weights = import_model(folder, request.param)
+    return (request.param, get_trace(None, weights), render_last_frames(weights, folder), folder,
+            weights)
+
+
+def texts(scene) -> list[str]:
+    """Every text and number on screen (words of labels, numbers, formulas)."""
+    from manim import MarkupText, Text
+
+    from cnnanim.draw.text import NumberText
+
+    out = []
+    for m in scene.get_mobject_family_members():
+        if isinstance(m, (Text, MarkupText, NumberText)) and getattr(m, "text", None):
+            out.append(str(m.text))
+    return out
+
+
+def narration(scene) -> list[str]:
+    return [b.text for _, _, b in scene.beats]
+
+
+#: Words that would claim a count of maps, channels, kernels or classes.
+COUNT_CLAIM = r"\b{n}\s+(?:input\s+)?(?:maps?|channels?|kernels?|classes|raw scores|results|" \
+              r"probabilities|neurons?|channel sums)\b"
+
+
+def test_every_scene_renders_a_png(own):
+    from PIL import Image
+
+    from cnnanim.scenes.registry import all_scenes
+
+    name, t, scenes, folder, _ = own
+    assert sorted(scenes) == sorted(all_scenes())
+    for scene_name in scenes:
+        pngs = list(folder.rglob(f"{scene_name}-en*.png"))
+        assert len(pngs) == 1, scene_name
+        with Image.open(pngs[0]) as img:
+            assert img.size == (854, 480)
+        assert scenes[scene_name].beats, scene_name
+
+
+def test_sizes_and_counts_are_the_models(own):
+    """No scene shows or says a count of 10 (maps, classes...) for a model of 8 or 16 units and
+    3 or 12 classes; the shapes written are the model's."""
+    name, t, scenes, _, _ = own
+    c, h, o, size, _ = MODELS[name]
+    assert (t.in_channels, t.hidden_units, t.num_classes, t.image_size) == (c, h, o, size)
+    allowed = {c, h}
+    for scene_name, scene in scenes.items():
+        for text in texts(scene) + narration(scene):
+            for n in ("10", "ten"):
+                assert not re.search(COUNT_CLAIM.format(n=n), text), (scene_name, text)
+            for shape in re.findall(r"\b\d+×\d+×(\d+)\b", text):  # H×W×C: C is the model's
+                assert int(shape) in allowed, (scene_name, text)
+    assert any(f"{size}×{size}×{c}" in s for s in texts(scenes["input"]))
+    assert any(f"{size} by {size}" in s for s in narration(scenes["input"]))
+
+
+def test_overview_shows_the_first_maps_and_the_top_classes(own):
+    name, t, scenes, _, _ = own
+    _, h, o, _, classes = MODELS[name]
+    for scene_name in ("overview", "recap"):
+        scene = scenes[scene_name]
+        shown = texts(scene)
+        more = [s for s in shown if s.startswith("+")]
+        hidden = h - shown_count(h)
+        # every conv, ReLU and pooling column says how many of its maps it leaves out
+        assert len(more) == (10 if hidden else 0), (scene_name, more)
+        assert all(s.split()[1] == str(hidden) for s in more)
+        rows = class_rows(t.probabilities)
+        for k in rows.shown:
+            assert classes[k] in shown
+        if o > 10:
+            p = fmt(100 * float(np.sum(t.probabilities[rows.others])), 1)
+            assert f"others ({len(rows.others)} classes, {p}%)" in shown
+            assert len(rows.shown) == 9 and set(rows.shown) >= {t.predicted_index}
+        else:
+            assert not any(s.startswith("others") for s in shown)
+        assert f"{o} classes" in shown
+        assert any(t.predicted_class in s for s in shown)  # the prediction
+    said = " ".join(narration(scenes["overview"]))
+    assert f"{'eight' if h == 8 else h} maps" in said
+    assert ("grey channel" in said) == (name == "grey")
+    assert ("red, green and blue" in said) == (name == "colour")
+
+
+def test_softmax_rows_and_others_are_real(own):
+    name, t, scenes, _, _ = own
+    _, _, o, _, classes = MODELS[name]
+    scene = scenes["softmax"]
+    shown = texts(scene)
+    rows = class_rows(t.probabilities)
+    names = [s for s in shown if s in classes]
+    assert sorted(names) == sorted(classes[k] for k in rows.shown)
+    p = np.asarray(t.probabilities, np.float64)
+    e = np.exp(np.asarray(t.logits, np.float64))
+    if rows.others:
+        assert f"others ({len(rows.others)} classes)" in shown
+        assert fmt(float(p[rows.others].sum()), 4) in shown  # the others' probability
+        assert fmt_exp(float(e[rows.others].sum())) in shown  # and their e^z
+    for k in rows.shown:
+        assert fmt(float(p[k]), 4) in shown
+    said = " ".join(narration(scene))
+    assert f"{'three' if o == 3 else o} raw scores" in said
+    assert t.predicted_class in said
+
+
+def test_conv_deep_and_flatten_say_how_many_more(own):
+    name, t, scenes, _, _ = own
+    _, h, _, _, _ = MODELS[name]
+    listed = shown_count(h)
+    deep = scenes["conv-deep"]
+    cards = deep.get_cards()
+    assert len(cards) == listed
+    shown = texts(deep)
+    if listed < h:
+        assert f"+ {h - listed} more" in shown and f"in {listed}–{h - 1}" in shown
+        win = deep.steps[-1]
+        rest = fmt(float(np.sum(win.channel_sums[listed:])))
+        s = deep.get_step_strings([win])[0]
+        assert s["rest"] == rest and s["addition"].terms[listed] == rest
+    else:
+        assert not any(s.startswith("+ ") and "more" in s for s in shown)
+    flat = scenes["flatten"]
+    maps = flat.get_maps()
+    assert (maps.more is not None) == (listed < h)
+    if maps.more is not None:
+        assert maps.more.text == f"+ {h - listed} more"
+    c, hh, w = t[t.stage_names("pool")[-1]].output.shape
+    assert f"Flatten  {hh}×{w}×{c} → {c * hh * w}" in texts(flat)
+
+
+def test_padding_scene_shows_this_model(own):
+    """The imported model pads its first layer, so the padding scene shows it (not the seed's)."""
+    name, t, scenes, _, _ = own
+    _, _, _, size, _ = MODELS[name]
+    scene = scenes["padding-seed"]
+    assert scene.own_model and scene.seed_trace is scene.trace
+    assert "A padded network: this model" in texts(scene)
+    assert any(f"{size} by {size} {'grey' if name == 'grey' else 'colour'} images" in s
+               for s in narration(scene))
+
+
+def test_chinese_overview_and_softmax(own, tmp_path):
+    """The class names stay the model's own in Chinese; counts are the model's."""
+    name, t, _, _, weights = own
+    _, h, o, _, classes = MODELS[name]
+    scenes = render_last_frames(weights, tmp_path, lang="zh", names=["overview", "softmax"])
+    for scene in scenes.values():
+        said = " ".join(narration(scene))
+        assert "十个" not in said or o == 10
+        assert t.predicted_class in said
+    rows = class_rows(t.probabilities)
+    assert all(classes[k] in texts(scenes["softmax"]) for k in rows.shown)
+    if rows.others:
+        assert f"其余 {len(rows.others)} 类" in texts(scenes["softmax"])
