@@ -4,8 +4,8 @@
   torch; ``cnnanim --help`` loads neither (each checked in a fresh interpreter);
 - no import cycle between the package's modules;
 - every command's ``--help`` ends with an example;
-- every registered scene has its narration and on-screen words in English and Chinese, and
-  renders in both; every chapter of the lecture resolves to a scene;
+- every registered scene has its narration and on-screen words in English and Chinese (in the
+  words file beside its module), and renders in both; every chapter of the lecture resolves to a scene;
 - the colour scales' end points are CNN Explainer's.
 """
 
@@ -166,6 +166,59 @@ def test_every_scene_speaks_and_labels_in_both_languages():
                 assert set(texts) == {"en", "zh"}, (name, table, key)
                 assert texts["en"].strip() and texts["zh"].strip(), (name, table, key)
                 assert not re.search(r"[\u4e00-\u9fff]", texts["en"]), (name, table, key)
+
+
+def test_every_words_file_belongs_to_its_scene_classes():
+    """Each ``scenes/NAME.toml`` section names a class of ``NAME.py`` (a misspelt class would
+    silently keep no words) or a group another section takes words from, and ships with the
+    package."""
+    import importlib
+
+    from cnnanim.scenes.base import scene_words
+
+    text = (PACKAGE.parent / "pyproject.toml").read_text()
+    assert '"cnnanim.scenes" = ["*.toml"]' in text
+    files = sorted((PACKAGE / "scenes").glob("*.toml"))
+    assert files
+    for path in files:
+        module = importlib.import_module(f"cnnanim.scenes.{path.stem}")
+        data = scene_words(str(path))
+        groups = {g for section in data.values() for g in section.get("words_from", ())}
+        for name, section in data.items():
+            cls = getattr(module, name, None)
+            if name in groups:
+                continue
+            assert isinstance(cls, type) and cls.__module__ == module.__name__, (path.name, name)
+            for table in ("NARRATION", "FAIL_NARRATION"):
+                if table in section:
+                    assert getattr(cls, table) == section[table], (path.name, name, table)
+            for key, texts in section.get("WORDS", {}).items():
+                assert cls.WORDS[key] == texts, (path.name, name, key)
+
+
+def test_words_files_merge_like_class_attributes(tmp_path, monkeypatch):
+    """``WORDS`` add to the inherited ones (after ``words_from``), ``NARRATION`` replaces."""
+    (tmp_path / "wordy_scene.py").write_text(
+        "from cnnanim.scenes.base import CnnScene\n"
+        "class A(CnnScene):\n    pass\n"
+        "class B(A):\n    pass\n"
+        "class C(A):\n    pass\n")
+    (tmp_path / "wordy_scene.toml").write_text(
+        '[shared]\nsize = { en = "size", zh = "大小" }\n'
+        '[A.NARRATION]\none = { en = "One.", zh = "一。" }\n'
+        '[A.WORDS]\ntitle = { en = "A", zh = "甲" }\n'
+        '[B]\nwords_from = ["shared"]\n'
+        '[B.NARRATION]\ntwo = { en = "Two.", zh = "二。" }\n'
+        '[B.WORDS]\ntitle = { en = "B", zh = "乙" }\nmore = { en = "more", zh = "更多" }\n',
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import wordy_scene as w
+
+    assert list(w.A.NARRATION) == ["one"] and list(w.B.NARRATION) == ["two"]
+    assert w.B.WORDS == {"title": {"en": "B", "zh": "乙"}, "size": {"en": "size", "zh": "大小"},
+                         "more": {"en": "more", "zh": "更多"}}
+    assert list(w.B.WORDS) == ["title", "size", "more"]
+    assert w.C.NARRATION is w.A.NARRATION and w.C.WORDS is w.A.WORDS
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -4,11 +4,17 @@ A scene subclass reads like a storyboard::
 
     class InputLayer(CnnScene):
         cli_name = "input"
-        NARRATION = {"intro": {"en": "...", "zh": "..."}}
 
         def construct(self):
             with self.beat("intro") as b:
                 self.play(FadeIn(self.get_photo()), run_time=b.part(0.5))
+
+and its words live beside it, in the data file of its module (``input_layer.toml``, see
+:func:`scene_words`)::
+
+    [InputLayer.NARRATION]
+    intro.en = "..."
+    intro.zh = "..."
 
 Settings (``image``, ``weights``, ``layer``, ``neuron``, ``lang``) are class attributes; the
 command line makes a subclass with its options, and the plain ``manim`` command reads
@@ -17,9 +23,12 @@ command line makes a subclass with its options, and the plain ``manim`` command 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, ClassVar, Iterator
 
 import numpy as np
@@ -35,6 +44,62 @@ from cnnanim.speech.narration import (
     check_lang,
     estimate_duration,
 )
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: The tables of words a scene class can have: beat -> {language -> text}.
+WORD_TABLES = ("NARRATION", "FAIL_NARRATION", "WORDS")
+
+
+@functools.cache
+def scene_words(path: str) -> dict:
+    """The words file ``path`` (the module's ``.py`` with ``.toml``), parsed; {} when there is none.
+
+    Its top-level tables are classes of the module: ``[Name.NARRATION]``, ``[Name.WORDS]``,
+    ``[Name.FAIL_NARRATION]`` hold ``key.en`` / ``key.zh`` texts, and ``words_from`` in ``[Name]``
+    names other top-level tables of the file whose words the class shows too.
+    """
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CnnanimError(f"cannot read the scene words {path}: {e}") from None
+
+
+def load_words(cls: type) -> None:
+    """Give ``cls`` the tables of its section in its module's words file (see :func:`scene_words`).
+
+    ``NARRATION`` and ``FAIL_NARRATION`` replace the inherited ones; ``WORDS`` are added to the
+    inherited words, after those of ``words_from``. A class without a section keeps what it has.
+    """
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not file:
+        return
+    path = str(Path(file).with_suffix(".toml"))
+    data = scene_words(path)
+    section = data.get(cls.__name__)
+    if section is None:
+        return
+    unknown = set(section) - {*WORD_TABLES, "words_from"}
+    if unknown:
+        raise CnnanimError(f"{path}: [{cls.__name__}] has unknown tables {sorted(unknown)}; "
+                           f"valid: {', '.join(WORD_TABLES)}, words_from")
+    words = dict(cls.WORDS)
+    for name in section.get("words_from", ()):
+        if name not in data:
+            raise CnnanimError(f"{path}: [{cls.__name__}] takes words from [{name}], "
+                               f"which the file does not have")
+        words.update(data[name])
+    if "words_from" in section or "WORDS" in section:
+        cls.WORDS = {**words, **section.get("WORDS", {})}
+    for table in ("NARRATION", "FAIL_NARRATION"):
+        if table in section:
+            setattr(cls, table, section[table])
 
 
 class CnnScene(Scene):
@@ -62,6 +127,9 @@ class CnnScene(Scene):
     WORDS : dict
         The scene's on-screen words: key -> {language -> text}, read with :meth:`words`
         and drawn with :meth:`get_words`; every key has both languages.
+
+    Both come from the words file of the class's module (:func:`load_words`, when the class
+    is made); a class in a module without one may set them itself.
     """
 
     cli_name: ClassVar[str] = ""
@@ -101,6 +169,10 @@ class CnnScene(Scene):
     fade_out_at_end: ClassVar[bool] = False
     #: How long that fade takes (seconds).
     fade_out_time: ClassVar[float] = 0.5
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        load_words(cls)
 
     def __init__(self, *args, **kwargs) -> None:
         # Manim's cache hashes mobjects, not the photo or weights read in setup(): never reuse it.

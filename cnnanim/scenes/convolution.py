@@ -97,15 +97,6 @@ class ConvScene(CnnScene):
 
     chapter = "convolution"
     valid_layer_kinds = ("conv",)
-    WORDS = {
-        "in_ch": {"en": "in {c}", "zh": "输入{c}"},
-        "kernel": {"en": "kernel", "zh": "卷积核"},
-        "bias": {"en": "+ bias", "zh": "+ 偏置"},
-        "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
-        "neuron_size": {"en": "neuron {neuron}: {h}×{w}", "zh": "神经元 {neuron}：{h}×{w}"},
-        "in_range": {"en": "in {a}–{b}", "zh": "输入{a}–{b}"},
-        "more_maps": {"en": "+ {n} more", "zh": "另 {n} 张"},
-    }
 
     # -- the stage ----------------------------------------------------------------------------
     @property
@@ -335,62 +326,6 @@ class ConvElastic(ConvScene):
 
     cli_name = "conv-elastic"
     description = "One conv neuron: a kernel per input channel, intermediate maps, sum and bias"
-    NARRATION = {
-        "inputs": {
-            "en": "Take one neuron of {layer}: neuron {neuron}. It reads all {n_in} input maps "
-                  "at once.",
-            "zh": "看 {layer} 层的一个神经元：第 {neuron} 个。它同时读取全部 {n_in} 张输入图。",
-        },
-        "inputs_one": {
-            "en": "Take one neuron of {layer}: neuron {neuron}. It reads a single input map.",
-            "zh": "看 {layer} 层的一个神经元：第 {neuron} 个。它只读取一张输入图。",
-        },
-        "kernels": {
-            "en": "For every input map it owns a separate {k} by {k} kernel of learned weights. "
-                  "{inputs} times {neurons} makes {kernels} in this layer.",
-            "zh": "每张输入图都配有它自己的 {k}×{k} 卷积核，权重是学出来的。"
-                  "{n_in} 个输入乘以 {n_out} 个神经元，这一层共有 {n_kernels} 个卷积核。",
-        },
-        "kernels_one": {
-            "en": "For its input map it owns a {k} by {k} kernel of learned weights. "
-                  "{inputs} times {neurons} makes {kernels} in this layer.",
-            "zh": "它的输入图配有一个 {k}×{k} 卷积核，权重是学出来的。"
-                  "{n_in} 个输入乘以 {n_out} 个神经元，这一层共有 {n_kernels} 个卷积核。",
-        },
-        "intermediate": {
-            "en": "Sliding each kernel over its map and taking dot products gives one "
-                  "intermediate result per channel.",
-            "zh": "每个卷积核在自己的输入图上滑动，逐点相乘再求和，得到每个通道的中间结果。",
-        },
-        "sum": {
-            "en": "The neuron adds the intermediate maps cell by cell, then adds its bias, {bias}.",
-            "zh": "神经元把这些中间结果逐格相加，再加上它的偏置 {bias}。",
-        },
-        "sum_one": {
-            "en": "With a single input map there is nothing to add up: the neuron adds its bias, "
-                  "{bias}, to the intermediate map.",
-            "zh": "只有一张输入图，无需相加：神经元把它的偏置 {bias} 加到中间结果上。",
-        },
-        "output": {
-            "en": "That is the neuron's activation map, {h} by {w}: blue where it responds "
-                  "positively, red where negatively.",
-            "zh": "这就是该神经元的激活图，大小 {h}×{w}：蓝色表示正响应，红色表示负响应。",
-        },
-    }
-    WORDS = {
-        **ConvScene.WORDS,
-        "title": {"en": "{layer}: one neuron, {n} kernels", "zh": "{layer}：一个神经元，{n} 个卷积核"},
-        "title_one": {"en": "{layer}: one neuron, 1 kernel", "zh": "{layer}：一个神经元，1 个卷积核"},
-        "more": {"en": "⋮  + {rest} more maps ({a} – {b}), each with its own kernel",
-                 "zh": "⋮  另有 {rest} 张输入图（{a} – {b}），各有自己的卷积核"},
-        "count": {"en": "{inputs} × {neurons} = {kernels}",
-                  "zh": "{n_in} 个输入 × {n_out} 个神经元 = {n_kernels} 个卷积核"},
-        "sum_of": {"en": "sum of {n}", "zh": "{n} 项相加"},
-        "col_input": {"en": "input", "zh": "输入"},
-        "col_inter": {"en": "intermediate", "zh": "中间结果"},
-        "negative": {"en": "negative", "zh": "负"},
-        "positive": {"en": "positive", "zh": "正"},
-    }
     #: Row height of the rows (input map, kernel, intermediate map), with and without ``more``.
     ROW_H = 1.55
     ROW_H_MORE = 1.42
@@ -639,71 +574,6 @@ class ConvSlide(ConvScene):
 
     cli_name = "conv-slide"
     description = "The 3x3 window slides: dot products written out with the real numbers"
-    NARRATION = {
-        "intro": {
-            "en": "Let us compute output values by hand. A {k} by {k} window covers the same "
-                  "spot in all {n_in} input channels.",
-            "zh": "我们来亲手算几个输出值。一个 {k}×{k} 的窗口同时覆盖 {n_in} 个输入通道的同一位置。",
-        },
-        "intro_one": {
-            "en": "Let us compute output values by hand. A {k} by {k} window covers a spot of "
-                  "the single input channel.",
-            "zh": "我们来亲手算几个输出值。一个 {k}×{k} 的窗口覆盖唯一输入通道上的一块区域。",
-        },
-        "products": {
-            "en": "At the top-left corner, every input number is multiplied by the kernel weight "
-                  "lying on it, and each channel's products are added up.",
-            "zh": "在左上角，每个输入数乘以覆盖它的卷积核权重，每个通道的乘积再各自相加。",
-        },
-        "products_one": {
-            "en": "At the top-left corner, every input number is multiplied by the kernel weight "
-                  "lying on it, and the products are added up.",
-            "zh": "在左上角，每个输入数乘以覆盖它的卷积核权重，再把乘积相加。",
-        },
-        "total": {
-            "en": "The channel sums plus the bias, {bias}, give {value}: the first cell of the "
-                  "output map.",
-            "zh": "各通道之和加上偏置 {bias}，得到 {value}：输出图的第一个格子。",
-        },
-        "total_one": {
-            "en": "The sum plus the bias, {bias}, gives {value}: the first cell of the output map.",
-            "zh": "乘积之和加上偏置 {bias}，得到 {value}：输出图的第一个格子。",
-        },
-        "middle": {
-            "en": "In the middle, at row {row}, column {col}, the same weights meet new inputs "
-                  "and give {value}.",
-            "zh": "移到中间，第 {row} 行第 {col} 列：同样的权重遇到新的输入，结果是 {value}。",
-        },
-        "peak": {
-            "en": "At row {row}, column {col}, the neuron reacts strongly: {value}, one of the "
-                  "largest values in size in this whole map.",
-            "zh": "在第 {row} 行第 {col} 列，神经元反应强烈：{value}，是整张图里绝对值最大的值之一。",
-        },
-        "sweep": {
-            "en": "The window moves on with stride {stride}, row after row, until all {h} by {w} "
-                  "cells are filled.",
-            "zh": "窗口以步长 {stride} 继续滑动，一行接一行，直到填满全部 {h}×{w} 个格子。",
-        },
-        "done": {
-            "en": "Every cell of this map was made by the same {n_weights} weights and one bias.",
-            "zh": "这张图的每个格子都由同样的 {n_weights} 个权重和一个偏置算出。",
-        },
-    }
-    WORDS = {
-        **ConvScene.WORDS,
-        "title": {"en": "{layer}, neuron {neuron}: sliding the kernel",
-                  "zh": "{layer}，神经元 {neuron}：滑动卷积核"},
-        "sum_name": {"en": "Σ {c}", "zh": "Σ {c}"},
-        "rest": {"en": "{a} – {b}: the same, each with its own window and kernel",
-                 "zh": "{a} – {b}：同样计算，各用自己的窗口和卷积核"},
-        "patch": {"en": "{c}: input patch", "zh": "{c}：输入窗口"},
-        "products": {"en": "products", "zh": "乘积"},
-        "input_shape": {"en": "input {h}×{w}×{c}", "zh": "输入 {h}×{w}×{c}"},
-        "output_shape": {"en": "output {h}×{w}", "zh": "输出 {h}×{w}"},
-        "neuron": {"en": "neuron {neuron}", "zh": "神经元 {neuron}"},
-        "weights": {"en": "{n} weights", "zh": "{n} 个权重"},
-        "one_bias": {"en": "+ 1 bias", "zh": "+ 1 个偏置"},
-    }
     #: Height of the input picture and of the output map while windows are written out.
     INPUT_H = 2.4
     OUTPUT_H = 2.0
@@ -1011,50 +881,6 @@ class ConvDeep(ConvScene):
     cli_name = "conv-deep"
     description = "A deeper conv layer: ten input maps, ten kernels, their sums plus bias"
     default_layer = "conv_2_1"
-    NARRATION = {
-        "inputs": {
-            "en": "Deeper in, at {layer}, the inputs are no longer colours: they are the {maps} "
-                  "that {prev} produced.",
-            "zh": "到了更深的 {layer} 层，输入不再是颜色，而是 {prev} 输出的 {n_in} 张特征图。",
-        },
-        "inputs_grey": {
-            "en": "Deeper in, at {layer}, the inputs are no longer the grey image: they are the "
-                  "{maps} that {prev} produced.",
-            "zh": "到了更深的 {layer} 层，输入不再是灰度图像，而是 {prev} 输出的 {n_in} 张特征图。",
-        },
-        "kernels": {
-            "en": "Neuron {neuron} still keeps one {k} by {k} kernel per input map: {kernels}, "
-                  "{n_weights} weights.",
-            "zh": "第 {neuron} 个神经元依旧为每张输入图配一个 {k}×{k} 卷积核：共 {n_in} 个核，"
-                  "{n_weights} 个权重。",
-        },
-        "sums": {
-            "en": "At row {row}, column {col}, each kernel takes the dot product with its own "
-                  "window, giving {sums}.",
-            "zh": "在第 {row} 行第 {col} 列，每个卷积核与自己的窗口做点积，得到 {n_in} 个通道和。",
-        },
-        "total": {
-            "en": "Adding up the {n_in} channel sums and the bias, {bias}, gives {value}.",
-            "zh": "把这 {n_in} 个通道和与偏置 {bias} 相加，得到 {value}。",
-        },
-        "total_one": {
-            "en": "Its one channel sum plus the bias, {bias}, gives {value}.",
-            "zh": "这个通道和加上偏置 {bias}，得到 {value}。",
-        },
-        "second": {
-            "en": "At row {row}, column {col}, the same weights give {value}, one of this "
-                  "map's largest values in size.",
-            "zh": "在第 {row} 行第 {col} 列，同样的权重得到 {value}，是这张图里绝对值最大的值之一。",
-        },
-        "output": {
-            "en": "Doing this at every position gives the neuron's {h} by {w} output map.",
-            "zh": "在每个位置都这样计算，就得到该神经元 {h}×{w} 的输出图。",
-        },
-    }
-    WORDS = {
-        **ConvScene.WORDS,
-        "title": {"en": "{layer}: a deeper neuron", "zh": "{layer}：更深的一层"},
-    }
     #: Side of an input map on a card, of its kernel swatch, and the gap between cards.
     MAP = 1.5
     SWATCH = 0.58

@@ -62,55 +62,6 @@ class Flatten(CnnScene):
     chapter = "flatten"
     default_layer = "flatten"
     valid_layer_kinds = ("flatten",)
-    NARRATION = {
-        "maps": {
-            "en": "After {pool} there are {maps} of {h} by {w}. The output layer wants one "
-                  "list, so flatten unrolls them into {n} numbers.",
-            "zh": "{c} 张 {h}×{w} 的图被展平层摊成 {n} 个数。",
-        },
-        "order": {
-            "en": "Channel first, then row, then column: cell (c, r, col) lands at c times {hw} "
-                  "plus r times {w} plus col.",
-            "zh": "先通道、再行、再列：位置 = c×{hw}+r×{w}+col。",
-        },
-        "strongest": {
-            "en": "The strongest value, {value} in channel {ch}, lands at {index}. Nothing is "
-                  "computed, only rearranged.",
-            "zh": "最强的值 {value}（通道 {ch}）落在第 {index} 位。只是重新排列。",
-        },
-        "weights": {
-            "en": "Each output neuron has one weight per value. For {cls}, every value is "
-                  "multiplied by its weight, like {x} times {w}.",
-            "zh": "每个输出神经元对每个数各有一个权重：{x} 乘 {w}，逐个相乘。",
-        },
-        "sum": {
-            "en": "The {n} products plus the bias give the logit of {cls}, {logit}: exactly the "
-                  "network's output.",
-            "zh": "乘积求和加偏置，得到「{cls}」的 logit {logit}，与网络一致。",
-        },
-        "other": {
-            "en": "Other weights give {cls2} {logit2}. The largest logit wins; softmax comes next.",
-            "zh": "另一组权重得到「{cls2}」{logit2}。最大者胜出，接着是 softmax。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "Flatten  {h}×{w}×{c} → {n}", "zh": "展平  {h}×{w}×{c} → {n}"},
-        "ch": {"en": "ch {c}", "zh": "通道 {c}"},
-        "big": {"en": "ch {c}  ({h} × {w})", "zh": "通道 {c}  ({h}×{w})"},
-        "row": {"en": "row {r}", "zh": "第 {r} 行"},
-        "vector": {"en": "flatten  ({n})", "zh": "展平向量  ({n})"},
-        "index": {"en": "index = c × {hw} + r × {w} + col", "zh": "位置 = c × {hw} + r × {w} + col"},
-        "x": {"en": "x  ({n})", "zh": "x  ({n})"},
-        "w": {"en": "w  [{cls}]", "zh": "w  [{cls}]"},
-        "xw": {"en": "x × w", "zh": "x × w"},
-        "logit": {"en": "logit[{cls}] =", "zh": "logit[{cls}] ="},
-        "more_terms": {"en": "+ … ({n} terms)", "zh": "+ …（共 {n} 项）"},
-        "bias": {"en": "+ bias", "zh": "+ 偏置"},
-        "network": {"en": "(network output {v} ✓)", "zh": "（网络输出 {v} ✓）"},
-        "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
-        "more_maps": {"en": "+ {n} more", "zh": "另 {n} 张"},
-    }
 
     def setup(self) -> None:
         super().setup()

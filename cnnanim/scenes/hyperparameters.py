@@ -74,14 +74,6 @@ INDEX_ROOM, KERNEL_TAG_ROOM = 0.35, 0.8
 SEED_MAP_HEIGHT = CONTENT_TOP - CONTENT_BOTTOM - LABEL_ROOM - FORMULA_ROOM - 0.1
 SEED_LABEL_SIZE = 24
 
-#: Words of every scene of the chapter: the sizes of grids and the size formula.
-SIZE_WORDS = {
-    "input": {"en": "input {n}×{n}", "zh": "输入 {n}×{n}"},
-    "input_padded": {"en": "input {n}×{n} + padding {p}", "zh": "输入 {n}×{n}，填充 {p}"},
-    "output": {"en": "output {m}×{m}", "zh": "输出 {m}×{m}"},
-    "formula": {"en": "output size = {formula}", "zh": "输出尺寸 = {formula}"},
-}
-
 
 def fade_swap(old, new) -> Succession:
     """``old`` fades out, then ``new`` fades in at its place (texts or grids of different
@@ -148,50 +140,6 @@ class HyperScene(CnnScene):
     stride_amount: ClassVar[int] = 1
     channel: ClassVar[int] = 0
 
-    FAIL_NARRATION = {
-        "fail_setup": {
-            "en": "Try a {k} by {k} kernel with padding {p} and stride {s} on a {n} by {n} input.",
-            "zh": "试一试：{n}×{n} 的输入，{k}×{k} 的卷积核，填充 {p}，步长 {s}。",
-        },
-        "fail_slide": {
-            "en": "The window lands at columns {starts}; one more jump of {s} would step off the edge.",
-            "zh": "窗口只能落在第 {starts} 列；再跳 {s} 格就出界了。",
-        },
-        "fail_leftover": {
-            "en": "So {left} at the right and bottom are never reached: the kernel cannot slide "
-                  "symmetrically over this input.",
-            "zh": "于是最右边 {count} 列和最下边 {count} 行永远碰不到：卷积核无法对称地滑过这个输入。",
-        },
-        "fail_fraction": {
-            "en": "The size formula says the same thing: it gives {fraction}, which is not a whole "
-                  "number, so this combination is invalid.",
-            "zh": "输出尺寸公式也这么说：结果是 {fraction}，不是整数，所以这个组合无效。",
-        },
-        "fail_big": {
-            "en": "A {k} by {k} kernel is larger than the {m} by {m} padded input, so it has "
-                  "nowhere to go and there is no output at all.",
-            "zh": "{k}×{k} 的卷积核比填充后 {m}×{m} 的输入还大，根本放不下，也就没有输出。",
-        },
-    }
-    WORDS = {
-        **SIZE_WORDS,
-        "kernel": {"en": "kernel {k}×{k}", "zh": "{k}×{k} 卷积核"},
-        "note_illustrative": {"en": "(illustrative)", "zh": "（示意）"},
-        "note_real": {"en": "(the network's)", "zh": "（网络自己的）"},
-        "title_invalid": {"en": "An invalid combination", "zh": "无效的组合"},
-        "formula_general": {"en": "output size = (input - kernel + 2×padding) / stride + 1",
-                            "zh": "输出尺寸 = (输入 - 卷积核 + 2×填充) / 步长 + 1"},
-        # where the crop comes from (narration)
-        "source_red": {"en": "the photo's red channel", "zh": "红色通道"},
-        "source_green": {"en": "the photo's green channel", "zh": "绿色通道"},
-        "source_blue": {"en": "the photo's blue channel", "zh": "蓝色通道"},
-        "source_grey": {"en": "the grey photo", "zh": "灰度照片"},
-        "source_map": {"en": "feature map {channel} of {prev}", "zh": "{prev} 的第 {channel} 张特征图"},
-        # lists of numbers (narration): "0, 3" and "2, 3 and 5"
-        "list_sep": {"en": ", ", "zh": "、"},
-        "list_and": {"en": "{items} and {last}", "zh": "{items}、{last}"},
-    }
-
     # -- settings ---------------------------------------------------------------------------
     def setup(self) -> None:
         super().setup()
@@ -215,9 +163,7 @@ class HyperScene(CnnScene):
 
     def narration_text(self, key: str, **values) -> str:
         if key in self.FAIL_NARRATION and key not in self.NARRATION:
-            texts = self.FAIL_NARRATION[key]
-            text = texts.get(self.lang) or texts["en"]
-            return text.format(**values) if values else text
+            return self._in_lang("FAIL_NARRATION", key, values)
         return super().narration_text(key, **values)
 
     # -- data -------------------------------------------------------------------------------
@@ -438,44 +384,6 @@ class Padding(HyperScene):
     cli_name = "padding"
     description = "Padding: zeros around the input keep its size and its border information"
     padding_amount = 1
-    NARRATION = {
-        "input": {
-            "en": "Here is a {n} by {n} patch of {source}, with the real {k} by {k} kernel of "
-                  "{layer}, neuron {neuron}, for that channel.",
-            "zh": "这是{source}中一块 {n}×{n} 的区域，旁边是 {layer} 第 {neuron} 个神经元对这个通道的真实 {k}×{k} 卷积核。",
-        },
-        "pad": {
-            "en": "Padding puts {rings} of zeros around the input, so it grows to {m} by {m}.",
-            "zh": "填充在输入四周补上 {p} 圈 0，输入变成 {m}×{m}。",
-        },
-        "slide": {
-            "en": "The kernel slides over the padded input; every position gives one output "
-                  "number. The output is {out} by {out}, {same}.",
-            "zh": "卷积核在填充后的输入上滑动，每个位置算出一个输出数。输出是 {out}×{out}，{same}。",
-        },
-        "border": {
-            "en": "Look at the top-left input value: with padding it falls under {c1_windows}, "
-                  "so it takes part in {c1_outputs}.",
-            "zh": "看输入左上角的数：有填充时，它落在 {c1} 个窗口位置里，参与 {c1} 个输出数的计算。",
-        },
-        "nopad": {
-            "en": "Take the padding away and the same kernel fits only {out0} times per row: the "
-                  "output shrinks to {out0} by {out0}.",
-            "zh": "去掉填充，同一个卷积核每行只能放 {out0} 次，输出缩小到 {out0}×{out0}。",
-        },
-        "corner0": {
-            "en": "Without padding the top-left value falls under only {c0_windows}. Padding "
-                  "gives the border a bigger say in the output.",
-            "zh": "没有填充时，左上角的数只落在 {c0} 个窗口位置里。填充让边缘的信息在输出里占更多分量。",
-        },
-    }
-    WORDS = {**HyperScene.WORDS, "title": {"en": "Padding", "zh": "填充"},
-        # how the output compares with the input (narration)
-        "same_size": {"en": "the same size as the input", "zh": "和输入一样大"},
-        "smaller": {"en": "smaller than {n} by {n}", "zh": "比输入的 {n}×{n} 小"},
-        "larger": {"en": "even larger than {n} by {n}: more padding than needed",
-                   "zh": "比输入的 {n}×{n} 还大（填充多于所需）"},
-    }
 
     def setup(self) -> None:
         super().setup()
@@ -553,44 +461,6 @@ class KernelSize(HyperScene):
     cli_name = "kernel-size"
     description = "Kernel size: 2x2, 3x3 and 5x5 kernels on the same patch, and the output sizes"
     kernel = None  # None: compare 2, 3 and 5; a number: compare it with the real 3x3
-    NARRATION = {
-        "input": {
-            "en": "The same {n} by {n} patch of {source}, now with kernels of size {sizes}.",
-            "zh": "还是{source}中这块 {n}×{n} 的区域，这次换用大小为 {sizes} 的卷积核。",
-        },
-        "honest": {
-            "en": "Only the {r} by {r} kernel is the network's own.",
-            "zh": "只有 {r}×{r} 的卷积核是网络真正学到的。",
-        },
-        # how an example kernel comes from the real one (see explain.hyperparameters.kernel_origin)
-        "derived_corner": {
-            "en": "The {k} by {k} kernel is only for illustration: it is the top-left corner of "
-                  "the real one.",
-            "zh": "{k}×{k} 的卷积核只是示意：取真实卷积核左上角的一块。",
-        },
-        "derived_middle": {
-            "en": "The {k} by {k} kernel is only for illustration: it is cut from the middle of "
-                  "the real one.",
-            "zh": "{k}×{k} 的卷积核只是示意：从真实卷积核中间截取。",
-        },
-        "derived_zeros": {
-            "en": "The {k} by {k} kernel is only for illustration: it is the real one with zeros "
-                  "added around it.",
-            "zh": "{k}×{k} 的卷积核只是示意：在真实卷积核四周补 0。",
-        },
-        "size": {
-            "en": "A {k} by {k} kernel looks at {kk} input cells at once and fits {out} times "
-                  "per row, so the output is {out} by {out}.",
-            "zh": "{k}×{k} 的卷积核一次看 {kk} 个输入格，每行能放 {out} 次，所以输出是 {out}×{out}。",
-        },
-        "summary": {
-            "en": "Bigger kernels see more at once but shrink the output faster; small kernels "
-                  "keep more of the detail.",
-            "zh": "卷积核越大，一次看到的越多，但输出缩小得越快；小卷积核能保留更多细节。",
-        },
-    }
-    WORDS = {**HyperScene.WORDS, "title": {"en": "Kernel size", "zh": "卷积核大小"},
-             "arrow": {"en": "→", "zh": "→"}}
 
     def kernel_sizes(self) -> list[int]:
         return [2, 3, 5] if self.kernel is None else sorted({3, int(self.kernel)})
@@ -726,29 +596,6 @@ class Stride(HyperScene):
     cli_name = "stride"
     description = "Stride: the window jumps further, the output gets smaller; the size formula"
     stride_amount = 2
-    NARRATION = {
-        "input": {
-            "en": "Stride is how far the kernel jumps between positions. Here is a {n} by {n} "
-                  "patch of {source} and the real {k} by {k} kernel.",
-            "zh": "步长就是卷积核每次跳几格。这是{source}中一块 {n}×{n} 的区域和真实的 {k}×{k} 卷积核。",
-        },
-        "stride1": {
-            "en": "With stride 1 the window moves one cell at a time: {out} positions per row, "
-                  "an output of {out} by {out}.",
-            "zh": "步长为 1 时，窗口每次移动一格：每行 {out} 个位置，输出 {out}×{out}。",
-        },
-        "strideS": {
-            "en": "With stride {s} it jumps {s} cells at a time, so only {out} positions fit and "
-                  "the output is {out} by {out}.",
-            "zh": "步长为 {s} 时，窗口每次跳 {s} 格，只放得下 {out} 个位置，输出是 {out}×{out}。",
-        },
-        "formula": {
-            "en": "The output size is the input size minus the kernel size plus twice the padding, "
-                  "divided by the stride, plus one: {formula}.",
-            "zh": "输出尺寸等于：输入尺寸减卷积核大小，加两倍填充，除以步长，再加一：{formula}。",
-        },
-    }
-    WORDS = {**HyperScene.WORDS, "title": {"en": "Stride", "zh": "步长"}}
 
     def get_stride_data(self) -> dict:
         """The stride-1 example and the stride-S example (the same when S is 1)."""
@@ -803,13 +650,6 @@ class InvalidConv(HyperScene):
     cli_name = "conv-invalid"
     description = "Invalid hyper-parameters: the kernel cannot slide symmetrically (N=7, K=3, P=0, S=3)"
     stride_amount = 3
-    NARRATION = {
-        "valid": {
-            "en": "This combination is valid: {formula}. Choose one whose formula gives a fraction "
-                  "to see the failure.",
-            "zh": "这个组合是有效的：{formula}。换一个公式结果为分数的组合，才能看到失败的情形。",
-        },
-    }
 
     def construct(self) -> None:
         ex = self.example()
@@ -829,33 +669,6 @@ class PaddingSeed(CnnScene):
     chapter = "hyperparameters"
     #: Weights of the seed preset (None: the shipped weights/seed.safetensors).
     seed_weights: ClassVar[str | None] = None
-    NARRATION = {
-        "seed": {
-            "en": "A real padded network: the seed model, trained on {n} by {n} grey digits, reads "
-                  "our photo at that size; its first layer uses {k} by {k} kernels with padding {p}.",
-            "zh": "一个真实使用填充的网络：种子模型用 {n}×{n} 的灰度数字训练，这里读入同样大小的照片；它的第一层用 {k}×{k} 卷积核，填充为 {p}。",
-        },
-        "own": {
-            "en": "A real padded network: this model reads {n} by {n} {kind} images, and its "
-                  "first layer uses {k} by {k} kernels with padding {p}.",
-            "zh": "一个真实使用填充的网络：这个模型读入 {n}×{n} 的{kind}图像，它的第一层用 {k}×{k} "
-                  "卷积核，填充为 {p}。",
-        },
-        "keep": {
-            "en": "So its conv_1_1 map, neuron {neuron}, is still {m} by {m}: no border pixel is "
-                  "dropped and the size is kept.",
-            "zh": "所以它 conv_1_1 第 {neuron} 个神经元的特征图仍是 {m}×{m}：边缘像素一个不丢，尺寸也保持不变。",
-        },
-    }
-    WORDS = {
-        **SIZE_WORDS,
-        "title": {"en": "A padded network: the seed model", "zh": "真实例子：种子模型"},
-        "title_own": {"en": "A padded network: this model", "zh": "真实例子：这个模型"},
-        "grey": {"en": "grey", "zh": "灰度"},
-        "colour": {"en": "colour", "zh": "彩色"},
-        "map": {"en": "conv_1_1 #{neuron}  {m}×{m}", "zh": "conv_1_1 第 {neuron} 个 {m}×{m}"},
-        "arrow": {"en": "{k}×{k}, padding {p}", "zh": "{k}×{k}，填充 {p}"},
-    }
 
     def setup(self) -> None:
         super().setup()

@@ -54,37 +54,6 @@ class InputLayer(CnnScene):
     chapter = "input"
     valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
     zoom_size = 5
-    NARRATION = {
-        "photo": {
-            "en": "This is the photo we feed the network, scaled and cropped to {size} by {size} pixels.",
-            "zh": "这是输入网络的照片，缩放并裁剪成 {size}×{size} 像素。",
-        },
-        "split": {
-            "en": "A colour image is a tensor: one grid of numbers for red, one for green, one for blue.",
-            "zh": "彩色图像就是一个张量：红、绿、蓝三个通道，各是一张数字网格。",
-        },
-        "split_grey": {
-            "en": "A greyscale image is a tensor with a single channel: one grid of numbers.",
-            "zh": "灰度图像是只有一个通道的张量：一张数字网格。",
-        },
-        "values": {
-            "en": "Zoom in: each pixel value is divided by 255, so every number lies between 0 and 1.",
-            "zh": "放大来看：每个像素值都除以 255，所以每个数都在 0 到 1 之间。",
-        },
-        "extremes": {
-            "en": "The darker the pixel, the smaller its number: here, {lo} is dark and {hi} is bright.",
-            "zh": "像素越暗，数越小：这里 {lo} 偏暗，{hi} 偏亮。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "Input layer  {shape}", "zh": "输入层  {shape}"},
-        "red": {"en": "R", "zh": "红 R"},
-        "green": {"en": "G", "zh": "绿 G"},
-        "blue": {"en": "B", "zh": "蓝 B"},
-        "input": {"en": "grey", "zh": "灰度"},
-        "pixels": {"en": "{n} pixels", "zh": "{n} 像素"},
-    }
 
     def setup(self) -> None:
         super().setup()

@@ -95,54 +95,6 @@ class Overview(CnnScene):
     description = "The whole network at once: every layer's maps, left to right, to the prediction"
     chapter = "overview"
     valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
-    NARRATION = {
-        "whole": {
-            "en": "Here is the whole network on one screen, the way CNN Explainer draws it: "
-                  "the photo goes in on the left, and a prediction comes out on the right.",
-            "zh": "这是按 CNN Explainer 的画法展示的整个网络：照片从左边进入，预测从右边得出。",
-        },
-        "input": {
-            "en": "On the left, the photo's red, green and blue channels, {in_size} by {in_size} "
-                  "pixels each.",
-            "zh": "最左边是照片的红、绿、蓝三个通道，每个 {in_size}×{in_size} 像素。",
-        },
-        "input_grey": {
-            "en": "On the left, the photo as the network reads it: one grey channel, {in_size} by "
-                  "{in_size} pixels.",
-            "zh": "最左边是网络读入的照片：一个灰度通道，{in_size}×{in_size} 像素。",
-        },
-        "block1": {
-            "en": "Each column is a layer, each small square one of its {maps}. A convolution "
-                  "links every map to every map; ReLU and pooling act map by map.",
-            "zh": "每列是一层，每个小方块是一张特征图。卷积连接前后所有的图，ReLU 和池化则逐张处理。",
-        },
-        "block1_one": {
-            "en": "Each column is a layer, and each layer here has a single map. A convolution "
-                  "links every map to every map; ReLU and pooling act map by map.",
-            "zh": "每列是一层，这里每层只有一张特征图。卷积连接前后所有的图，ReLU 和池化则逐张处理。",
-        },
-        "block2": {
-            "en": "The second block repeats the pattern on smaller maps, shrinking them from "
-                  "{pool1} down to {last} pixels wide.",
-            "zh": "第二个模块在更小的特征图上重复这一模式，宽度从 {pool1} 缩小到 {last}。",
-        },
-        "output": {
-            "en": "Flattened into {flat} numbers, the last maps feed the output layer, and "
-                  "softmax names {top} with {p_top} percent.",
-            "zh": "最后的图展平成 {flat} 个数，送入输出层；softmax 判定为{top}，概率 {p_top}%。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "TinyVGG", "zh": "TinyVGG 全貌"},
-        "classes": {"en": "{n} classes", "zh": "{n} 个类别"},
-        "prediction": {"en": "prediction:", "zh": "预测："},
-        "output": {"en": "output", "zh": "输出"},
-        "flatten": {"en": "flatten", "zh": "展平"},
-        "numbers": {"en": "{n} numbers", "zh": "{n} 个数"},
-        "more_maps": {"en": "+ {n}\nmore", "zh": "另 {n}\n张"},
-        "others": {"en": "others ({n} classes, {p}%)", "zh": "其余 {n} 类，{p}%"},
-    }
 
     def setup(self) -> None:
         super().setup()
@@ -441,47 +393,6 @@ class OverviewRecap(Overview):
     cli_name = "recap"
     description = "Recap: what each part of the network does, on the whole-network picture"
     chapter = "recap"
-    NARRATION = {
-        "whole": {
-            "en": "Back to the whole network, and what each part of it does.",
-            "zh": "回到整个网络，回顾每一部分做了什么。",
-        },
-        "tensor": {
-            "en": "The photo is a tensor: {in_size} by {in_size} by {channels} numbers between "
-                  "0 and 1.",
-            "zh": "照片是一个张量：{in_size}×{in_size}×{channels} 个 0 到 1 之间的数。",
-        },
-        "conv": {
-            "en": "In each convolution, a neuron takes one dot product per input channel, "
-                  "between its kernel and a window, adds them up with its bias, and slides on.",
-            "zh": "卷积层里，每个神经元对每个输入通道求卷积核与窗口的点积，"
-                  "把它们和偏置相加，再滑向下一个位置。",
-        },
-        "hyper": {
-            "en": "Padding, kernel size and stride set the output size: {kernel} by {kernel} "
-                  "kernels, stride {stride}, padding {padding} turn {in_size} pixels into {conv1}.",
-            "zh": "填充、卷积核大小和步幅决定输出大小：{kernel}×{kernel} 的卷积核、步幅 {stride}、"
-                  "填充 {padding}，把 {in_size} 像素变成 {conv1}。",
-        },
-        "relu": {
-            "en": "ReLU sets every negative value to zero and keeps the rest.",
-            "zh": "ReLU 把每个负值变成零，其余不变。",
-        },
-        "pool": {
-            "en": "Max pooling keeps the largest value of each {pool} by {pool} window: "
-                  "{pre_pool} pixels wide become {pool1}.",
-            "zh": "最大池化保留每个 {pool}×{pool} 窗口中的最大值：宽度从 {pre_pool} 变成 {pool1}。",
-        },
-        "flatten": {
-            "en": "Flatten lines the last maps up into one vector of {flat} numbers.",
-            "zh": "展平把最后的特征图排成一个含 {flat} 个数的向量。",
-        },
-        "softmax": {
-            "en": "From it, the output layer scores {n_classes} classes, and softmax turns the "
-                  "scores into probabilities: {top}, {p_top} percent.",
-            "zh": "输出层据此给 {n_classes} 个类别打分，softmax 把分数变成概率：{top}，{p_top}%。",
-        },
-    }
 
     def construct(self) -> None:
         values = self.get_narration_values()

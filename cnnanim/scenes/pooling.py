@@ -81,57 +81,6 @@ class Pooling(CnnScene):
     chapter = "pooling"
     default_layer = "max_pool_1"
     valid_layer_kinds = ("pool",)
-    NARRATION = {
-        "intro": {
-            "en": "Max-pooling slides a {k} by {k} window over each map, {s} cells at a time, "
-                  "and keeps only the largest value it sees.",
-            "zh": "最大池化用 {k}×{k} 窗口在图上滑动，步长 {s}，只保留窗口里最大的数。",
-        },
-        "window": {
-            "en": "In this window of {input}, the largest of the four values is {value}, so the "
-                  "output cell becomes {value}.",
-            "zh": "{input} 这个窗口里最大的是 {value}，输出格子就是 {value}。",
-        },
-        "window_dead": {
-            "en": "This channel of {input} is zero everywhere, so each window's maximum, and each "
-                  "output cell, is {value}.",
-            "zh": "{input} 这个通道处处为零，所以每个窗口的最大值、每个输出格子都是 {value}。",
-        },
-        "more": {
-            "en": "The next windows work the same way, wherever the maximum sits inside them.",
-            "zh": "其他窗口也一样，不管最大值落在窗口的哪个位置。",
-        },
-        "sweep": {
-            "en": "Every window, with no overlap, fills one cell of the output map.",
-            "zh": "窗口互不重叠，每个窗口填满输出图上的一个格子。",
-        },
-        "halve": {
-            "en": "So the {n} by {n} map shrinks to {m} by {m}: a quarter of the numbers, yet the "
-                  "strongest responses survive.",
-            "zh": "{n}×{n} 的图缩成 {m}×{m}，只剩四分之一的数，最强的响应却保留下来。",
-        },
-        "channels": {
-            "en": "Each of the {c} channels is pooled on its own, and pooling has no weights to "
-                  "learn.",
-            "zh": "{c} 个通道各自独立池化，而且池化层没有需要学习的权重。",
-        },
-        "channels_one": {
-            "en": "With a single channel, that is the whole layer, and pooling has no weights to "
-                  "learn.",
-            "zh": "只有一个通道，这就是整层的计算，而且池化层没有需要学习的权重。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "Max pooling  {k}×{k}, stride {s}  ·  {a} → {b}",
-                  "zh": "最大池化  {k}×{k}，步长 {s}  ·  {a} → {b}"},
-        "map": {"en": "{stage}  ch {c}", "zh": "{stage}  通道 {c}"},
-        "max": {"en": "max =", "zh": "最大值 ="},
-        "op": {"en": "max {k}×{k}, stride {s}", "zh": "取最大 {k}×{k}，步长 {s}"},
-        "channels": {"en": "{c} channels, each pooled on its own", "zh": "{c} 个通道，各自池化"},
-        "channels_one": {"en": "1 channel", "zh": "1 个通道"},
-        "no_weights": {"en": "no weights to learn", "zh": "没有要学习的权重"},
-    }
 
     def setup(self) -> None:
         super().setup()

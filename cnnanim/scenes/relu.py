@@ -68,60 +68,6 @@ class Relu(CnnScene):
     chapter = "relu"
     default_layer = "conv_1_1"
     valid_layer_kinds = ("conv", "relu")
-    NARRATION = {
-        "graph": {
-            "en": "ReLU, the rectified linear unit, is max of zero and x: a positive input passes "
-                  "through unchanged, a negative one becomes zero.",
-            "zh": "ReLU 就是 max(0, x)：正数原样通过，负数变成零。",
-        },
-        "window": {
-            "en": "Here is a real {size} by {size} patch of {conv}, channel {channel}, before "
-                  "ReLU. Red cells are negative, blue cells positive.",
-            "zh": "这是 {conv} 通道 {channel} 里真实的 {size}×{size} 小块。红色为负，蓝色为正。",
-        },
-        "apply": {
-            "en": "Element by element: {neg} turns into zero, while {pos} stays exactly {pos}.",
-            "zh": "逐个元素：{neg} 变成 0，{pos} 仍是 {pos}。",
-        },
-        "apply_neg": {
-            "en": "Element by element: every value here is negative, like {neg}, so all of them "
-                  "become zero.",
-            "zh": "逐个元素：这里全是负数，比如 {neg}，所以全部变成 0。",
-        },
-        "apply_pos": {
-            "en": "Element by element: nothing here is negative, so every value passes unchanged; "
-                  "{pos} stays {pos}.",
-            "zh": "逐个元素：这里没有负数，所有值原样通过，{pos} 仍是 {pos}。",
-        },
-        "map": {
-            "en": "Over the whole map, on the same colour scale, every red cell turns white. "
-                  "This is {relu}, the output of the ReLU layer.",
-            "zh": "整张图用同一色标，红色全部变白，这就是 {relu}。",
-        },
-        "map_pos": {
-            "en": "This whole map has no negative values, so ReLU leaves it unchanged: {relu} "
-                  "looks exactly like the convolution's output.",
-            "zh": "这张图没有负数，所以 ReLU 不改变它：{relu} 与卷积输出完全相同。",
-        },
-        "why": {
-            "en": "A ReLU follows every convolution. Without this bend, a stack of linear layers "
-                  "collapses into one linear layer; and ReLU trains faster than sigmoid.",
-            "zh": "每个卷积后都有 ReLU。没有这个折点，多层线性运算会塌缩成一层；"
-                  "而且它比 sigmoid 训练得快。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "ReLU  ·  {conv} → {relu}", "zh": "ReLU 激活  ·  {conv} → {relu}"},
-        "map": {"en": "{stage}  ch {c}", "zh": "{stage}  通道 {c}"},
-        "formula": {"en": "ReLU(x) = max(0, x)", "zh": "ReLU(x) = max(0, x)"},
-        "formula_short": {"en": "max(0, x)", "zh": "max(0, x)"},
-        "chain": {"en": "conv → ReLU → conv → ReLU → …", "zh": "卷积 → ReLU → 卷积 → ReLU → …"},
-        "collapse": {"en": "without ReLU: W₂(W₁x) = (W₂W₁)x", "zh": "没有 ReLU：W₂(W₁x) = (W₂W₁)x"},
-        "one_layer": {"en": "= one linear layer", "zh": "多层只等于一层线性"},
-        "faster": {"en": "trains faster than sigmoid", "zh": "比 sigmoid 训练更快"},
-        "bend": {"en": "bend", "zh": "折点"},
-    }
 
     def setup(self) -> None:
         """Load the trace; without an explicit neuron, show the channel where ReLU shows best."""

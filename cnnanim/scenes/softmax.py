@@ -109,59 +109,6 @@ class Softmax(CnnScene):
     chapter = "output"
     default_layer = "output"
     valid_layer_kinds = ("linear",)
-    NARRATION = {
-        "logits": {
-            "en": "The output layer ends in {n_word} raw scores called logits, one per class; "
-                  "the largest, {z_top}, belongs to {top}.",
-            "zh": "输出层给出{n_word}个原始分数，叫作 logit，每类一个。{top}最大，为 {z_top}。",
-        },
-        "exp": {
-            "en": "Softmax first takes e to the power of every logit, so each score becomes "
-                  "positive, and then adds the {n_word} results: {total}.",
-            "zh": "softmax 先对每个 logit 取 e 的幂，使它们都变成正数，再把{n_word}个结果相加：{total}。",
-        },
-        "formula": {
-            "en": "Each exponential divided by that sum is a probability. For {top}: {e_top} "
-                  "over {total} gives {p_top}.",
-            "zh": "每个指数除以这个总和就是概率。{top}：{e_top} 除以 {total}，得 {p_top}。",
-        },
-        "bars": {
-            "en": "All {n_word} probabilities lie between 0 and 1, and together they add up to "
-                  "exactly 1.",
-            "zh": "{n_word}个概率都在 0 和 1 之间，加起来正好等于 1。",
-        },
-        "rescale": {
-            "en": "Why not just divide by the sum? {how}: {top} gets only {r_top}.",
-            "zh": "直接除以总和不行吗？{how}：{top}只得到 {r_top}。",
-        },
-        "lead": {
-            "en": "Softmax turns the lead of {top} over {second}, {gap}, into {ratio} times the "
-                  "probability: the largest logit stands out.",
-            "zh": "softmax 把{top}领先{second}的 {gap} 变成 {ratio} 倍的概率，突出最大的 logit。",
-        },
-        "argmax": {
-            "en": "A hard argmax gives the winner 1 and the rest 0. Softmax is a soft argmax: "
-                  "it favours the largest logit yet changes smoothly, so it stays differentiable "
-                  "for training.",
-            "zh": "argmax 只给最大者 1，其余为 0。softmax 是“软”的 argmax："
-                  "同样偏向最大值，但变化平滑、可以求导，网络才能学习。",
-        },
-    }
-
-    WORDS = {
-        "title": {"en": "Softmax", "zh": "Softmax"},
-        "how_shift": {
-            "en": "Logits can be negative, so plain rescaling first subtracts the smallest one, "
-                  "then divides by the total",
-            "zh": "logit 可能是负数，所以简单缩放先减去最小的 logit，再除以总和",
-        },
-        "how_plain": {
-            "en": "Plain rescaling divides each logit by the total of all {n_word}",
-            "zh": "简单缩放把每个 logit 除以{n_word}个 logit 的总和",
-        },
-        "rounded": {"en": "(rounded)", "zh": "（四舍五入）"},
-        "others": {"en": "others ({n} classes)", "zh": "其余 {n} 类"},
-    }
 
     def setup(self) -> None:
         super().setup()

@@ -24,12 +24,6 @@ class TitleCard(CnnScene):
     number: int = 1
     total: int = 1
     title: str = ""
-    NARRATION = {
-        "card": {"en": "Chapter {n}: {title}.", "zh": "第{n}章：{title}。"},
-    }
-    WORDS = {
-        "chapter": {"en": "Chapter {n} of {total}", "zh": "第 {n} 章"},
-    }
 
     def setup(self) -> None:
         """Only the language: a title card needs no trace."""
