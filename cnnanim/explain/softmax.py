@@ -11,7 +11,7 @@ import numpy as np
 
 from cnnanim.explain import maths
 from cnnanim.explain.fit import ClassRows, class_rows
-from cnnanim.explain.numbers import fmt
+from cnnanim.explain.numbers import fmt, number_word
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -122,8 +122,9 @@ class SoftmaxData:
         q = parse_shown(fmt_exp(self.exps[t])) / parse_shown(fmt_exp(self.total))
         return fmt(q, 4) == fmt(self.probabilities[t], 4)
 
-    def narration_values(self) -> dict[str, str]:
-        """The {fields} the narration fills in."""
+    def narration_values(self, lang: str = "en") -> dict[str, str]:
+        """The {fields} the narration fills in (``n_word``: the number of classes as a
+        ``lang`` sentence says it, ``ten`` / ``十``)."""
         t = self.top
         return {
             "top": self.top_name,
@@ -136,6 +137,7 @@ class SoftmaxData:
             "ratio": fmt(self.exp_ratio, 1),
             "second": self.class_names[self.runner_up],
             "n_classes": str(len(self.class_names)),
+            "n_word": number_word(len(self.class_names), lang),
         }
 
 

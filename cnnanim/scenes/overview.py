@@ -35,7 +35,7 @@ from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIG
 from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.fit import MAX_ROWS, ClassRows, class_rows, shown_count
-from cnnanim.explain.numbers import counted, fmt
+from cnnanim.explain.numbers import fmt
 from cnnanim.explain.overview import OverviewData, overview_data
 from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
@@ -110,7 +110,6 @@ class Overview(CnnScene):
         """The narration's fields, the class named as the viewer's language names it."""
         values = self.data.narration_values()
         values["top"] = class_label(values["top"], self.lang)
-        values["maps"] = counted(int(values["n_maps"]), "map")  # "ten maps" (English)
         return values
 
     def input_beat_key(self) -> str:

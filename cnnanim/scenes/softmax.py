@@ -45,7 +45,7 @@ from cnnanim.draw.text import (
     on_row,
 )
 from cnnanim.explain.fit import MAX_ROWS
-from cnnanim.explain.numbers import fmt, number_word
+from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
 from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
@@ -137,10 +137,9 @@ class Softmax(CnnScene):
         """The narration's fields: the trace's numbers, the classes as the viewer's language
         names them, and how plain rescaling works on these logits."""
         d = self.data
-        values = d.narration_values()
+        values = d.narration_values(self.lang)
         values["top"] = self.class_labels[d.top]
         values["second"] = self.class_labels[d.runner_up]
-        values["n_word"] = number_word(len(d.class_names), self.lang)  # "ten" / "十"
         values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain", **values)
         return values
 
