@@ -136,7 +136,8 @@ class Pooling(CnnScene):
         size_in = self.get_size_label(n, in_label)
         size_out = self.get_size_label(m, out_label)
         in_deck, out_deck = self.get_deck(inmap, "inputs"), self.get_deck(outmap, "outputs")
-        big_arrow, arrow_label = self.get_pool_arrow(in_deck, out_deck)
+        big_arrow, arrow_label = self.get_pool_arrow(in_deck if len(in_deck) else inmap,
+                                                     out_deck if len(out_deck) else outmap)
         with self.beat("halve", n=n, m=m) as b:
             self.play(FadeOut(view.box), Create(big_arrow), FadeIn(arrow_label),
                       run_time=b.part(0.2))
@@ -308,8 +309,9 @@ class Pooling(CnnScene):
             note.scale_to_fit_width(arrow.width)
         return note.next_to(arrow, DOWN, buff=0.3)
 
-    def get_pool_arrow(self, in_deck: Group, out_deck: Group) -> tuple[Arrow, Text]:
-        """The arrow from the input maps to the output maps, ``max k×k, stride s`` above it."""
+    def get_pool_arrow(self, in_deck, out_deck) -> tuple[Arrow, Text]:
+        """The arrow from the input maps to the output maps (their decks, or the maps alone
+        for a single channel), ``max k×k, stride s`` above it."""
         d = self.data
         arrow = Arrow([in_deck.get_right()[0], MAP_Y, 0], [out_deck.get_left()[0], MAP_Y, 0],
                       buff=0.3, color=colors.INK, stroke_width=4)

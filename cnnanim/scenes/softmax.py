@@ -228,11 +228,14 @@ class Softmax(CnnScene):
         return shown if exact else f"{shown} {self.words('rounded')}"
 
     def get_sum(self) -> VGroup:
-        """Σ e^z = total, under the exponentials."""
+        """Σ e^z = total, under the exponentials (ending where the rule ends when it is marked
+        rounded, clear of the sum of the probabilities)."""
         t = markup(f"Σ e<sup>z</sup> = {num(self.total_text(0))}", 22, lang=self.lang)
         line = Line([EXP_X - 0.8, 0, 0], [EXP_X + 0.8, 0, 0], stroke_width=1.5, color=colors.INK)
         line.move_to([EXP_X, self.row_y(self.last_row) - 0.3, 0])
         t.next_to(line, DOWN, buff=0.1)
+        if not self.data.shown_sums()[0][2]:
+            t.align_to(line, RIGHT)
         return VGroup(line, t)
 
     def get_formula(self) -> VGroup:
