@@ -918,7 +918,7 @@ class ConvDeep(ConvScene):
         return self.place_cards(Group(*cards))
 
     def get_more_card(self) -> Group:
-        """Where the next card would be: ``+ 55 more maps`` and which (``in 9–63``); the sum
+        """Where the next card would be: ``+ 55 more`` and which (``in 9–63``); the sum
         of their channel sums goes under it. Parts: an empty slot as large as a map, an empty
         room above it as tall as a kernel, the words."""
         c_in = self.stage.input.shape[0]

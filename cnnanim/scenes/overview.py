@@ -54,7 +54,7 @@ OUT_GAP = 0.75        # gap between the last map column and the output bars (fla
 OUT_BAR_MAX = 0.75    # output bar length of probability 1
 NAME_GAP = 0.12       # gap between an output bar and its class name
 LABEL_SIZE = 16
-MORE_SIZE = 14        # "+ 54 more" in a column whose maps do not all fit
+MORE_SIZE = 14        # "+ 55 more" in a column whose maps do not all fit
 LINE_COLOR = "#c4c4c4"
 LINE_WIDTH = 0.6
 LABEL_TOP_GAP = 0.12  # gap between a column's bottom and its label
@@ -192,7 +192,7 @@ class Overview(CnnScene):
         return g
 
     def get_more_maps(self, n: int):
-        """``+ 54 more`` in two short lines, no wider than a map: the maps a column leaves out."""
+        """``+ 55 more`` in two short lines, no wider than a map: the maps a column leaves out."""
         more = label(self.words("more_maps", n=n), MORE_SIZE, colors.MUTED_TEXT, lang=self.lang)
         if more.width > MAP_H + 2 * MAP_GAP:
             more.scale_to_fit_width(MAP_H + 2 * MAP_GAP)
@@ -242,11 +242,9 @@ class Overview(CnnScene):
         rows = VGroup()
         x0 = self.out_left
         names = [self.class_labels[k] for k in rows_of.shown]
-        values = [float(d.probabilities[k]) for k in rows_of.shown]
         if rows_of.others:
             names.append(self.others_label)
-            values.append(rows_of.others_sum(d.probabilities))
-        for j, (name_text, p) in enumerate(zip(names, values)):
+        for j, (name_text, p) in enumerate(zip(names, rows_of.values(d.probabilities))):
             y = map_y(j, n)
             top = j < len(rows_of.shown) and rows_of.shown[j] == d.top
             frame = Rectangle(width=OUT_BAR_MAX, height=MAP_H * 0.7, stroke_color=colors.MUTED,

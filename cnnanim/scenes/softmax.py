@@ -55,7 +55,6 @@ ROW_TOP = 2.55       # y of the first class row (of a full table: MAX_ROWS rows)
 ROW_PITCH = 0.47     # distance between rows (of a full table)
 HEADER_Y = 3.02      # y of the column headers (of a full table)
 MAX_PITCH = 0.95     # distance between the rows of a table of few classes
-TABLE_MIDDLE = 0.41  # y of the middle of the table (headers to the sums under the bars)
 SUM_GAP = 0.52       # the sums under the bars: this far under the last row
 NAME_RIGHT = -4.55   # class names end here
 LOGIT_X = -3.85      # centre of the logit cells
@@ -283,9 +282,12 @@ class Softmax(CnnScene):
         return out
 
     def get_bar_sum(self, k: int, left: float) -> MarkupText:
-        """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column."""
+        """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column (from
+        the column's left end when it is marked rounded, clear of the column at its left)."""
         t = markup(f"Σ = {num(self.total_text(k))}", 22, lang=self.lang)
         t.move_to([left + BAR_MAX / 2, self.row_y(self.last_row) - SUM_GAP, 0])
+        if not self.data.shown_sums()[k][2]:
+            t.shift(RIGHT * (left - t.get_left()[0]))
         return t
 
     def get_row_box(self, i: int, right: float) -> Rectangle:
