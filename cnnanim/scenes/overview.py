@@ -199,11 +199,17 @@ class Overview(CnnScene):
         return more
 
     def get_label(self, i: int) -> VGroup:
-        """Name and shape under column ``i``; odd columns one row lower so neighbours never touch."""
+        """Name and shape under column ``i``; odd columns one row lower so neighbours never touch
+        (long shapes, ``128×128×16``, narrowed to the room between two labels of a row)."""
         col = self.data.columns[i]
-        return self.place_label(label(col.name, LABEL_SIZE),
-                                label(col.shape_text, LABEL_SIZE, colors.MUTED_TEXT),
-                                self.column_x(i), row=i % 2)
+        name, shape = label(col.name, LABEL_SIZE), label(col.shape_text, LABEL_SIZE,
+                                                          colors.MUTED_TEXT)
+        room = 2 * (MAP_H + self.column_gap) - LABEL_GAP
+        wide = max(name.width, shape.width)
+        if wide > room:
+            name.scale(room / wide)
+            shape.scale(room / wide)
+        return self.place_label(name, shape, self.column_x(i), row=i % 2)
 
     def place_label(self, name, shape, x: float, row: int, left: float = LEFT_X) -> VGroup:
         """``name`` over ``shape`` under the columns at ``x`` (in label row ``row``), with a tick;
