@@ -210,6 +210,12 @@ def test_softmax_rows_and_others_are_real(own):
         assert fmt_exp(float(e[rows.others].sum())) in shown  # and their e^z
     for k in rows.shown:
         assert fmt(float(p[k]), 4) in shown
+    # the rescaling column (faded out by the end): the "others" row holds the real sum too
+    rescaled = scene.get_bars(scene.data.rescaled, 0.0, "#000000")
+    assert len(rescaled) == rows.rows
+    want = float(np.sum(scene.data.rescaled[rows.others])) if rows.others else \
+        float(scene.data.rescaled[rows.shown[-1]])
+    assert rescaled[-1][2].text == fmt(want, 4)
     said = " ".join(narration(scene))
     assert f"{number_word(o)} raw scores" in said  # "three", "twelve"
     assert t.predicted_class in said

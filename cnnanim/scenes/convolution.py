@@ -64,6 +64,10 @@ SMALL = 20
 NUMBER = 24
 #: Secondary words (headers, notes): a grey that still reaches 5.7:1 on white.
 GREY = "#666666"
+#: Least room between conv-elastic's line of the maps without a row and the count beside it.
+MORE_GAP = 0.3
+#: Least room between the products and the column of channel sums at their right.
+COLUMN_GAP = 0.15
 #: Longest a plain fade that brings in what a sentence names may take (s), so the picture is
 #: there while the sentence is spoken.
 QUICK = 0.6
@@ -423,13 +427,16 @@ class ConvElastic(ConvScene):
                     inputs=plural(d.n_in, "input"), neurons=plural(d.n_out, "neuron"),
                     kernels=plural(d.n_kernels, "kernel"))
 
-    def get_count(self, out_map: FeatureMap):
-        """``3 inputs × 10 neurons = 30 kernels`` at the bottom right."""
-        d = self.data
+    def get_count(self, out_map: FeatureMap, more=None):
+        """``3 inputs × 10 neurons = 30 kernels`` at the bottom right (narrowed to the room
+        right of the ``more`` line beside it, if any)."""
         count = self.get_words("count", SMALL, **self.count_values())
         count.move_to([out_map.get_center()[0], CONTENT_BOTTOM + count.height / 2, 0])
         if count.get_right()[0] > SAFE_RIGHT:
             count.shift(LEFT * (count.get_right()[0] - SAFE_RIGHT))
+        if more is not None and count.get_left()[0] < more.get_right()[0] + MORE_GAP:
+            count.scale_to_fit_width(SAFE_RIGHT - more.get_right()[0] - MORE_GAP)
+            count.align_to([SAFE_RIGHT, 0, 0], RIGHT).align_to([0, CONTENT_BOTTOM, 0], DOWN)
         return count
 
     def rows_middle(self, rows: Group) -> float:
@@ -458,8 +465,12 @@ class ConvElastic(ConvScene):
             lines.add(Line(start, centre - 0.32 * unit, color=colors.INK, stroke_width=2.5))
         if more is not None:  # the other channels join from below
             corner = np.array([centre[0], more.get_center()[1], 0])
-            lines.add(Line(more.get_right() + RIGHT * 0.1, corner, color=GREY, stroke_width=2.5),
-                      Line(corner, plus[1].get_bottom() + DOWN * 0.05, color=GREY,
+            start = more.get_right() + RIGHT * 0.1
+            if start[0] >= corner[0]:  # a long line of words reaches under the sum: from its top
+                corner = np.array([centre[0], more.get_top()[1] + 0.05, 0])
+            else:
+                lines.add(Line(start, corner, color=GREY, stroke_width=2.5))
+            lines.add(Line(corner, plus[1].get_bottom() + DOWN * 0.05, color=GREY,
                            stroke_width=2.5))
         return lines
 
@@ -533,7 +544,7 @@ class ConvElastic(ConvScene):
         arrows = self.get_arrows(rows)
         plus = self.get_plus(rows)
         out_map = self.output_map = self.place_output_map(rows, plus[0])
-        count = self.get_count(out_map)
+        count = self.get_count(out_map, more)
         small = Group(*[Group(r[1], r[0]) for r in rows], *([more] if more else []))
         with self.beat(one_or_many("kernels", d.n_in), k=self.k,
                        **self.count_values()) as b:
@@ -724,6 +735,9 @@ class ConvSlide(ConvScene):
             return col
         pitch = 0.38
         col = self.get_addition(shown, names, pitch=pitch, size=22)
+        room = SAFE_RIGHT - below[0][4].get_right()[0] - COLUMN_GAP  # right of the products
+        if col.width > room:  # long names (``Σ in 9–63``): narrowed to the room
+            col.scale(room / col.width)
         col.move_to([SAFE_RIGHT - col.width / 2, 0, 0])
         col.align_to([0, CONTENT_TOP, 0], UP)
         return col

@@ -273,11 +273,14 @@ class Flatten(CnnScene):
 
     def place_cell_line(self, cell, j: int) -> VGroup:
         """``(channel, row, col) = value → index`` of a traced cell, line ``j`` of the list at the
-        lower right; the value in its activation colour (for text)."""
+        lower right; the value in its activation colour (for text); a long line (a large
+        network's ``(56, 7, 9) = 0.097 → 14457``) narrowed to the safe area."""
         ch, r, c, i, v = cell
         line = VGroup(self.mono(f"({ch}, {r}, {c}) ="), number(v, self.vdec, LIST_SIZE,
                                                                 colors.POSITIVE),
                       self.mono(f"→ {i}")).arrange(RIGHT, buff=0.16)
+        if line.width > SAFE_RIGHT - LIST_LEFT:
+            line.scale_to_fit_width(SAFE_RIGHT - LIST_LEFT)
         line.move_to([0, LIST_TOP - LIST_STEP * (j + 1) - 0.08, 0])
         return line.align_to(np.array([LIST_LEFT, 0, 0]), LEFT)
 
