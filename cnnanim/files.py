@@ -273,21 +273,24 @@ def read_cache_entry(path: str | os.PathLike) -> bytes | None:
 
 # -- scratch space of this process, off the output's disk ------------------------------------
 _scratch: dict[str, Path] = {}
+#: In a worker process: the folder its parent owns for its workers (see :func:`work_in`).
+_owner: Path | None = None
 
 
 def scratch_dir(name: str = "") -> Path:
     """A private temporary folder of this process in the system's temp folder (or its
     sub-folder ``name``): Pango's SVG files, clips when the voice cache cannot be written.
-    Removed when the process ends; never on the output's disk unless the temp folder is."""
+    Removed when the process ends; a worker's lies in its parent's folder (:func:`work_in`),
+    which the parent removes too. Never on the output's disk unless the temp folder is."""
     pid = str(os.getpid())
     try:
         if pid not in _scratch:
-            _scratch[pid] = Path(tempfile.mkdtemp(prefix="cnnanim-"))
+            _scratch[pid] = Path(tempfile.mkdtemp(prefix="cnnanim-", dir=_owner))
         folder = _scratch[pid] / name
         folder.mkdir(exist_ok=True)
     except OSError as e:
-        raise CnnanimError(f"cannot write to the temporary folder {tempfile.gettempdir()}: "
-                           f"{e.strerror or e}") from None
+        raise CnnanimError(f"cannot write to the temporary folder "
+                           f"{_owner or tempfile.gettempdir()}: {e.strerror or e}") from None
     return folder
 
 
@@ -297,6 +300,52 @@ def remove_scratch_dir() -> None:
     folder = _scratch.pop(str(os.getpid()), None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def temp_folder(prefix: str, parent: str | os.PathLike) -> Path:
+    """A new private folder ``parent/PREFIX...`` (e.g. the pieces of an output beside it); the
+    caller removes it. A worker also notes it in its parent's folder (:func:`work_in`), so
+    that it goes even if the worker is killed before its own clean-up."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    if _owner is not None:
+        try:
+            os.symlink(os.path.abspath(path), _owner / f"made-{os.getpid()}-{path.name}")
+        except OSError:
+            pass
+    return path
+
+
+def workers_folder() -> Path:
+    """A new folder, in this process's :func:`scratch_dir`, for the worker processes it starts:
+    give it to each one's :func:`work_in`; remove it with :func:`remove_workers_folder`."""
+    try:
+        return temp_folder("workers-", scratch_dir())
+    except OSError as e:
+        raise CnnanimError(f"cannot write to the temporary folder {scratch_dir()}: "
+                           f"{e.strerror or e}") from None
+
+
+def work_in(folder: str | os.PathLike) -> None:
+    """Make this (worker) process keep its :func:`scratch_dir` in ``folder`` (its parent's
+    :func:`workers_folder`) and note there each :func:`temp_folder` it makes."""
+    global _owner
+    _owner = Path(folder)
+
+
+def remove_workers_folder(folder: str | os.PathLike) -> None:
+    """Remove a :func:`workers_folder` and every :func:`temp_folder` its workers noted in it,
+    once no worker is left: all they had not removed themselves (a worker killed mid-task)."""
+    folder = Path(folder)
+    try:
+        notes = [p for p in folder.iterdir() if p.name.startswith("made-") and p.is_symlink()]
+    except OSError:
+        notes = []
+    for note in notes:
+        try:
+            shutil.rmtree(os.readlink(note), ignore_errors=True)
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- outputs ---------------------------------------------------------------------------------------

@@ -21,26 +21,36 @@ from PIL import Image, ImageDraw, ImageFont
 
 
 def frames_at(video: Path, times: list[float], width: int) -> list[Image.Image]:
-    """The frames shown at ``times`` (seconds), scaled to ``width`` pixels."""
+    """The frames shown at ``times`` (seconds), scaled to ``width`` pixels.
+
+    Every frame is decoded (no seeking: a frame is exactly the one on screen at that time) but
+    only the wanted ones are converted to pictures.
+    """
+    def picture(frame: av.VideoFrame) -> Image.Image:
+        height = round(frame.height * width / frame.width)
+        return frame.to_image().resize((width, height), Image.BILINEAR)
+
     out: list[Image.Image] = []
     wanted = sorted(times)
     with av.open(str(video)) as c:
         stream = c.streams.video[0]
+        stream.thread_type = "AUTO"
         k = 0
         last = None
         for frame in c.decode(stream):
             t = float(frame.pts * stream.time_base)
-            while k < len(wanted) and t > wanted[k] + 1e-6:
-                out.append(last if last is not None else frame.to_image())
-                k += 1
-            last = frame.to_image()
+            if k < len(wanted) and t > wanted[k] + 1e-6:
+                shown = picture(last if last is not None else frame)
+                while k < len(wanted) and t > wanted[k] + 1e-6:
+                    out.append(shown)
+                    k += 1
+            last = frame
             if k >= len(wanted):
                 break
-        while k < len(wanted):
-            out.append(last)
+        while k < len(wanted) and last is not None:
+            out.append(picture(last))
             k += 1
-    h = round(out[0].height * width / out[0].width) if out else 0
-    return [im.resize((width, h), Image.BILINEAR) for im in out]
+    return out
 
 
 def sheet(images: list[Image.Image], labels: list[str], cols: int) -> Image.Image:

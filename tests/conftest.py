@@ -1,4 +1,5 @@
-"""Shared fixtures: seeded untrained models, temporary weights files, traces and image helpers.
+"""Shared fixtures: seeded untrained models, temporary weights files, traces, image helpers, and
+the checks of scene renders (video length and size, pixels, texts drawn).
 
 Trained weights (``weights/*.safetensors``) may not exist yet, so every test that needs a network
 builds one with :meth:`TinyVGG.from_preset` under a fixed ``torch.manual_seed``; tests that need a
@@ -7,6 +8,7 @@ weights file write one to ``tmp_path``.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -17,7 +19,7 @@ import torch
 
 from cnnanim.network.model import TinyVGG
 from cnnanim.network.presets import PRESETS, get_preset
-from cnnanim.network.weights import WeightsInfo, save_weights, state_to_numpy
+from cnnanim.network.weights import DEFAULT_WEIGHTS, WeightsInfo, save_weights, state_to_numpy
 
 PRESET_NAMES = tuple(PRESETS)  # ("explainer", "seed")
 
@@ -127,3 +129,123 @@ def light_scene():
             self.lang = check_lang(self._setting("lang", "CNNANIM_LANG", "en"))
 
     return LightScene
+
+
+# -- scenes and their renders ---------------------------------------------------------------------
+needs_weights = pytest.mark.skipif(
+    not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),
+    reason="the shipped weights (weights/explainer.safetensors) are not there yet")
+
+
+@pytest.fixture(scope="module")
+def trace():
+    """The default photo through the default (shipped) weights."""
+    from cnnanim.network.trace_cache import get_trace
+
+    return get_trace()
+
+
+@pytest.fixture
+def voice_cache(tmp_path_factory, monkeypatch):
+    """All voice clips of the test in one temporary cache (never the user's): its folder."""
+    folder = tmp_path_factory.getbasetemp() / "voice-cache"
+    monkeypatch.setenv("CNNANIM_VOICE_CACHE", str(folder))
+    return folder
+
+
+def tiny_scene():
+    """A scene of one beat and a circle, as if it were ``cnnanim/scenes/tiny.py``."""
+    from manim import Circle, Create
+
+    from cnnanim.scenes.base import CnnScene
+
+    class Tiny(CnnScene):
+        cli_name = "tiny"
+        description = "A circle (test scene)"
+        valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
+        NARRATION = {"one": {"en": "A circle.", "zh": "一个圆。"}}
+
+        def construct(self):
+            with self.beat("one") as b:
+                self.play(Create(Circle(color="#c0392b")), run_time=b.part(0.5))
+
+    Tiny.__module__ = "cnnanim.scenes.tiny"
+    return Tiny
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """The scene ``tiny`` (:func:`tiny_scene`) among the registered ones."""
+    import cnnanim.scenes.registry as registry
+
+    real = registry.all_scenes()
+    monkeypatch.setattr(registry, "all_scenes", lambda: {**real, "tiny": tiny_scene()})
+
+
+def video_info(path: Path) -> tuple[float, int, int, float]:
+    """Duration (seconds), width, height and frame rate of the video at ``path``."""
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        duration = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
+        # the stream's own frame rate (its average over the container's duration can be off by
+        # a few time-base ticks where Manim joins its partial movies)
+        return duration, s.codec_context.width, s.codec_context.height, float(s.guessed_rate)
+
+
+def check_video(result) -> tuple[float, float]:
+    """A -ql render of a scene with beats: 854x480, as long as its beats (within 0.2 s), with
+    its subtitles. Returns the video's length and the beats' total, in seconds."""
+    assert result.path.exists()
+    duration, w, h, _ = video_info(result.path)
+    beats = result.scene_object.beats
+    assert beats
+    total = sum(b.duration for _, _, b in beats)
+    assert abs(duration - total) < 0.2
+    assert (w, h) == (854, 480)
+    assert result.subtitles is not None and result.subtitles.exists()
+    assert result.subtitles.read_text(encoding="utf-8").strip()
+    return duration, total
+
+
+def last_frame(name: str, tmp_path: Path, **settings):
+    """Scene ``name``'s last frame at -ql: the render's result and the frame's pixels (an int
+    array, 480 x 854 x 3 RGB)."""
+    from PIL import Image
+
+    from cnnanim.output.render import render_scene
+
+    r = render_scene(name, quality="l", fmt="png", output=tmp_path / "x.png", **settings)
+    with Image.open(r.path) as im:
+        return r, np.asarray(im.convert("RGB")).astype(int)
+
+
+def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int, int]:
+    """The pixel of scene point (x, y) in a ``w`` x ``h`` frame (14.22 x 8 units)."""
+    return int(round((x + 14.222 / 2) / 14.222 * w)), int(round((4 - y) / 8 * h))
+
+
+def inside_frame(scene) -> list[str]:
+    """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7]);
+    the caption band, which stays between beats, lies below it."""
+    from cnnanim.draw.layout import CONTENT_BOTTOM
+
+    bad = []
+    for m in scene.mobjects:
+        if m is getattr(scene, "band", None):  # the caption band below the content area
+            continue
+        if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
+                or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
+            bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "
+                       f"{m.get_bottom()[1]:.2f}..{m.get_top()[1]:.2f}")
+    return bad
+
+
+def drawn_texts(group) -> list[str]:
+    """The strings drawn in ``group``, in order (Manim's Text drops spaces)."""
+    from manim import Text
+
+    from cnnanim.draw.text import NumberText
+
+    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]

@@ -303,12 +303,26 @@ def temp_folders(folder: Path, prefix: str) -> list[Path]:
         return []
 
 
+def loading_torch(pgid: int) -> int:
+    """How many processes of group ``pgid`` besides its leader have torch's library loaded
+    (``import torch`` goes on for a second or more after that)."""
+    n = 0
+    for pid in group_members(pgid):
+        try:
+            n += pid != pgid and "libtorch_cpu" in Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            pass
+    return n
+
+
 SIGNAL_CASES = {
     # name: (arguments, signal, to the whole group (a terminal's Ctrl-C), exit status)
     "render -j 2, SIGTERM": (["render", "input", "padding-seed", "-j", "2"], signal.SIGTERM,
                              False, 143),
     "render -j 2, SIGHUP": (["render", "input", "padding-seed", "-j", "2"], signal.SIGHUP,
                             False, 129),
+    "render -j 2, SIGHUP while importing torch": (["render", "input", "padding-seed", "-j", "2"],
+                                                  signal.SIGHUP, False, 129),
     "render -j 1, SIGTERM": (["render", "input", "-j", "1"], signal.SIGTERM, False, 143),
     "lecture -j 2, Ctrl-C": (["lecture", "-j", "2"], signal.SIGINT, True, 130),
     "lecture -j 2, SIGTERM": (["lecture", "-j", "2"], signal.SIGTERM, False, 143),
@@ -316,9 +330,11 @@ SIGNAL_CASES = {
 
 
 @pytest.mark.parametrize("name", list(SIGNAL_CASES))
-def test_signal_stops_every_process_and_cleans_up(tmp_path, cache, name):
+def test_signal_stops_every_process_and_cleans_up(tmp_path, name):
+    """Cold caches of its own, as in a fresh clone: the workers make Pango's SVGs in their
+    scratch folders and import torch to trace the photo while the signal comes."""
     args, sig, group, status = SIGNAL_CASES[name]
-    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work, tmp, cache = tmp_path / "work", tmp_path / "tmp", tmp_path / "cache"
     work.mkdir()
     tmp.mkdir()
     out = work / "out"
@@ -338,6 +354,8 @@ def test_signal_stops_every_process_and_cleans_up(tmp_path, cache, name):
             n = 2 if "-j 2" in name else 1
             wait_for(lambda: len(temp_folders(out, ".cnnanim-render-")) >= n, 120,
                      f"{n} renders running")
+        if "importing torch" in name:  # padding-seed's worker traces its seeds (a cold cache)
+            wait_for(lambda: loading_torch(p.pid) >= 1, 120, "a worker importing torch")
         t0 = time.monotonic()
         os.killpg(p.pid, sig) if group else p.send_signal(sig)
         p.wait(timeout=60)  # then Python's own exit (about 1 s with torch loaded, more when

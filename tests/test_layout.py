@@ -159,11 +159,14 @@ def _scenes():
 
 
 def test_every_scene_speaks_and_labels_in_both_languages():
+    from cnnanim.speech.narration import LANGUAGES
+
+    assert set(LANGUAGES) == {"en", "zh"}
     for name, cls in _scenes().items():
         assert cls.NARRATION, name
         for table in ("NARRATION", "WORDS"):
             for key, texts in getattr(cls, table).items():
-                assert set(texts) == {"en", "zh"}, (name, table, key)
+                assert set(texts) == set(LANGUAGES), (name, table, key)
                 assert texts["en"].strip() and texts["zh"].strip(), (name, table, key)
                 assert not re.search(r"[\u4e00-\u9fff]", texts["en"]), (name, table, key)
 

@@ -314,6 +314,71 @@ def test_workers_die_with_their_parent(tmp_path):
     assert (tmp_path / "orphan.cleaned").exists()
 
 
+def stubborn_task(marker: str) -> None:
+    """A task that makes a scratch folder and a temporary folder, then ignores SIGTERM and
+    SIGHUP: it is killed, and never cleans up itself."""
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+    out = Path(marker).parent
+    made = [files.scratch_dir("texts"), files.temp_folder(".cnnanim-render-", out)]
+    Path(marker + ".started").write_text("\n".join(map(str, made)))
+    while True:
+        sum(range(1000))
+
+
+def test_workers_killed_mid_task_leave_no_folder(tmp_path):
+    from cnnanim.output.workers import WorkerPool
+
+    pool = WorkerPool(1)
+    folder = pool._folder
+    marker = str(tmp_path / "task")
+    pool.submit(stubborn_task, marker)
+    deadline = time.monotonic() + 60
+    while not Path(marker + ".started").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    made = [Path(p) for p in Path(marker + ".started").read_text().split("\n")]
+    assert folder in made[0].parents and all(p.is_dir() for p in made)
+    processes = list(pool._pool._processes.values())
+    pool.stop(grace=0.5)
+    assert not any(p.is_alive() for p in processes)
+    assert processes[0].exitcode == -signal.SIGKILL  # no clean-up of its own
+    assert not folder.exists() and not any(p.exists() for p in made)
+
+
+def importing_task(module: str, folder: str) -> None:
+    """Import ``module`` from ``folder`` (its import stops this worker), then wait forever."""
+    sys.path.insert(0, folder)
+    try:
+        __import__(module)
+        while True:
+            sum(range(1000))
+    finally:
+        Path(folder, "cleaned").write_text("x")
+
+
+def test_stop_during_an_import_waits_for_its_end(tmp_path):
+    """An exception from a stop signal never goes through an import (through torch's C++ set-up
+    it aborted the worker, which then cleaned nothing up): the worker stops right after it."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from cnnanim.output.workers import WorkerPool
+
+    (tmp_path / "stopped_mid_import.py").write_text(textwrap.dedent(f"""
+        import os, signal, time
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+        open({str(tmp_path / "imported")!r}, "w").close()
+    """))
+    with WorkerPool(1) as pool:
+        future = pool.submit(importing_task, "stopped_mid_import", str(tmp_path))
+        with pytest.raises(BrokenProcessPool):
+            future.result(timeout=60)
+        processes = list(pool._pool._processes.values())
+    assert (tmp_path / "imported").exists() and (tmp_path / "cleaned").exists()
+    assert all(p.exitcode == 128 + signal.SIGTERM for p in processes)
+
+
 def _ppid(pid: int) -> int:
     try:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import video_info
 from PIL import Image
 
 from cnnanim.cli import main
@@ -30,17 +31,6 @@ def leftovers(folder: Path) -> list[Path]:
     """Temporary render folders or files left anywhere under ``folder``."""
     return [p for p in folder.rglob("*") if p.name.startswith((".cnnanim-", ".tmp"))
             or p.name.endswith(".tmp")]
-
-
-def video_info(path: Path) -> tuple[float, int, int, float]:
-    import av
-
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        duration = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        # the stream's own frame rate (its average over the container's duration can be off by
-        # a few time-base ticks where Manim joins its partial movies)
-        return duration, s.codec_context.width, s.codec_context.height, float(s.guessed_rate)
 
 
 def srt_end(path: Path) -> float:
@@ -188,30 +178,7 @@ def test_preview_never_opens_a_viewer_without_a_terminal(monkeypatch, tmp_path):
 
 
 # -- several scenes ---------------------------------------------------------------------------
-def _tiny_scene():
-    from manim import Circle, Create
-
-    from cnnanim.scenes.base import CnnScene
-
-    class Tiny(CnnScene):
-        cli_name = "tiny"
-        description = "A circle (test scene)"
-        valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
-        NARRATION = {"one": {"en": "A circle.", "zh": "一个圆。"}}
-
-        def construct(self):
-            with self.beat("one") as b:
-                self.play(Create(Circle(color="#c0392b")), run_time=b.part(0.5))
-
-    Tiny.__module__ = "cnnanim.scenes.tiny"
-    return Tiny
-
-
-def test_two_scenes_two_outputs_and_progress(tmp_path, monkeypatch):
-    import cnnanim.scenes.registry as registry
-
-    real = registry.all_scenes()
-    monkeypatch.setattr(registry, "all_scenes", lambda: {**real, "tiny": _tiny_scene()})
+def test_two_scenes_two_outputs_and_progress(tmp_path, tiny):
     r = run("render", "input", "tiny", "-f", "png", "-o", tmp_path / "both")
     assert r.exit_code == 0, r.output
     assert stdout_paths(r) == [tmp_path / "both" / "input-en-l.png",

@@ -7,27 +7,20 @@ against ``torch.nn.functional.conv2d``; renders run at -ql.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import check_video, drawn_texts, last_frame
 
 from cnnanim.draw import colors
 from cnnanim.draw.text import NumberText
 from cnnanim.explain import convolution
 from cnnanim.explain.numbers import fmt
-from cnnanim.network.trace_cache import get_trace
 from cnnanim.scenes.convolution import ConvDeep, ConvElastic, ConvSlide
 
 CONV_LAYERS = ("conv_1_1", "conv_1_2", "conv_2_1", "conv_2_2")
-
-
-@pytest.fixture(scope="module")
-def trace():
-    """The default photo through the default (shipped) weights."""
-    return get_trace()
 
 
 def torch_conv(st) -> np.ndarray:
@@ -190,37 +183,13 @@ def test_narration_complete():
 
 
 # -- rendering ---------------------------------------------------------------------------------
-def _duration(path: Path) -> float:
-    import av
-
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        if s.duration is not None:
-            return float(s.duration * s.time_base)
-        return c.duration / 1e6
-
-
-def _size(path: Path) -> tuple[int, int]:
-    import av
-
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        return s.codec_context.width, s.codec_context.height
-
-
 @pytest.mark.parametrize("name", ["conv-elastic", "conv-slide", "conv-deep"])
 def test_scene_renders(name, tmp_path):
     from cnnanim.output.render import render_scene
 
     res = render_scene(name, quality="l", output=tmp_path / "x.mp4")
-    assert res.path.exists()
-    beats = res.scene_object.beats
-    assert beats
-    total = sum(b.duration for _, _, b in beats)
-    assert abs(_duration(res.path) - total) <= 0.2
+    _, total = check_video(res)
     assert 30 <= total <= 60
-    assert _size(res.path) == (854, 480)
-    assert res.subtitles is not None and res.subtitles.read_text().strip()
 
 
 def _pixel(img: np.ndarray, point) -> np.ndarray:
@@ -231,12 +200,7 @@ def _pixel(img: np.ndarray, point) -> np.ndarray:
 
 
 def test_slide_last_frame_output_colours(tmp_path, trace):
-    from PIL import Image
-
-    from cnnanim.output.render import render_scene
-
-    res = render_scene("conv-slide", quality="l", fmt="png", output=tmp_path / "x.png")
-    img = np.asarray(Image.open(res.path).convert("RGB"))
+    res, img = last_frame("conv-slide", tmp_path)
     scene = res.scene_object
     out = trace["conv_1_1"].output[0].astype(np.float64)
     vmax = colors.symmetric_range(out)
@@ -252,17 +216,11 @@ def test_slide_last_frame_output_colours(tmp_path, trace):
     assert checked == 4
 
 
-def _texts(group) -> list[str]:
-    from manim import Text
-
-    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
-
-
 def _check_addition(scene, col, shown) -> None:
     """The column written for ``shown``: its terms, its total, and the mark iff rounded."""
     assert [row[1].text for row in col.terms] == list(shown.terms)
     assert col.result[1][1].text == shown.total
-    marks = [t for t in _texts(col) if t == scene.words("rounded")]
+    marks = [t for t in drawn_texts(col) if t == scene.words("rounded")]
     assert len(marks) == (1 if shown.rounded else 0)
     # numbers right-aligned, like a sum on paper
     rights = [row[1].get_right()[0] for row in col.terms]

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import check_video, drawn_texts
 
-from cnnanim.draw.text import NumberText
 from cnnanim.explain import maths
 from cnnanim.explain.flatten import ShownSum, flatten_data, shown_sum, traced_cells
 from cnnanim.explain.numbers import fmt
-from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
 from cnnanim.scenes.flatten import Flatten
-from cnnanim.speech.narration import LANGUAGES
-
-
-@pytest.fixture(scope="module")
-def trace():
-    return get_trace()
 
 
 @pytest.fixture(scope="module")
 def data(trace):
     return flatten_data(trace)
-
-
-def video_info(path):
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return dur, s.codec_context.width, s.codec_context.height
 
 
 def test_vector_is_torch_flatten_of_the_pooled_maps(trace, data):
@@ -85,21 +70,10 @@ def test_logit_terms_match_linear_and_trace(trace, data):
         assert np.all(t.products[top].min() >= np.delete(t.products, top).max())
 
 
-def test_narration_has_every_language():
-    for key, texts in Flatten.NARRATION.items():
-        for lang in LANGUAGES:
-            assert texts.get(lang), (key, lang)
-
-
 def test_renders_low_quality(tmp_path):
     r = render_scene("flatten", quality="l", output=tmp_path / "x.mp4")
-    assert r.path.exists()
-    dur, w, h = video_info(r.path)
-    total = sum(b.duration for _, _, b in r.scene_object.beats)
-    assert abs(dur - total) < 0.2
+    dur, _ = check_video(r)
     assert 25 <= dur <= 50
-    assert (w, h) == (854, 480)
-    assert r.subtitles.exists() and r.subtitles.read_text().strip()
 
 
 def test_zh_last_frame(tmp_path):
@@ -109,13 +83,6 @@ def test_zh_last_frame(tmp_path):
     assert 25 <= total <= 50
 
 
-def _texts(group) -> list[str]:
-    """The strings drawn in ``group``, in order (Manim's Text drops spaces)."""
-    from manim import Text
-
-    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_formula_carries_the_trace_logits(trace, lang):
     from cnnanim.output.render import configure_scene
@@ -123,7 +90,7 @@ def test_drawn_formula_carries_the_trace_logits(trace, lang):
     scene = configure_scene(Flatten, lang=lang)()
     scene.setup()
     for k, t in enumerate(scene.data.logits):
-        texts = "".join(_texts(scene.get_logit_formula(k, full=(k == 0))))
+        texts = "".join(drawn_texts(scene.get_logit_formula(k, full=(k == 0))))
         shown = fmt(float(trace.logits[t.class_index]), shown_sum(t).decimals)
         assert shown in texts
         assert trace.class_names[t.class_index].replace(" ", "") in texts.replace(" ", "")
@@ -143,7 +110,7 @@ def test_shown_sum_plus_shown_bias_is_the_shown_logit(trace, data, lang):
         assert ss.products == fmt(t.products.sum(), ss.decimals)
         assert ss.bias == fmt(t.bias, ss.decimals)
         assert ss.adds_up() != ss.rounded
-        line = _texts(scene.get_logit_formula(k, full=(k == 0))[1])
+        line = drawn_texts(scene.get_logit_formula(k, full=(k == 0))[1])
         bias = scene.words("bias").replace(" ", "")
         assert bias.startswith("+")  # one sign convention: the bias's own sign follows
         i = line.index(bias)
@@ -177,7 +144,7 @@ def test_traced_cells_show_their_value(data, lang):
     scene.setup()
     for j, cell in enumerate(data.cells):
         ch, r, c, i, v = cell
-        texts = _texts(scene.place_cell_line(cell, j))
+        texts = drawn_texts(scene.place_cell_line(cell, j))
         assert texts == [f"({ch},{r},{c})=", fmt(v, scene.vdec), f"→{i}"]
     strongest = data.cells[-1]
     assert fmt(strongest[4], scene.vdec) in scene.narration_text(

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import itertools
 
-import av
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import check_video
 
 from cnnanim.explain import hyperparameters as explain
 from cnnanim.explain import maths
-from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
 from cnnanim.scenes import hyperparameters as scenes
-
-
-@pytest.fixture(scope="module")
-def trace():
-    return get_trace()
 
 
 def torch_conv(crop, kernel, p, s):
@@ -126,21 +120,9 @@ def test_scene_data_methods(trace):
 
 
 # -- renders ---------------------------------------------------------------------------------
-def video_info(path):
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return dur, s.width, s.height
-
-
 def check_render(result):
-    dur, w, h = video_info(result.path)
-    beats = result.scene_object.beats
-    assert beats
-    assert abs(dur - sum(b.duration for _, _, b in beats)) <= 0.2
-    assert (w, h) == (854, 480)
-    assert result.subtitles.exists() and result.subtitles.read_text(encoding="utf-8").strip()
-    return [b.key for _, _, b in beats]
+    check_video(result)
+    return [b.key for _, _, b in result.scene_object.beats]
 
 
 @pytest.mark.parametrize("name,settings,keys", [

@@ -4,34 +4,22 @@ the predicted class (espresso for CNN Explainer's own model and photo), and the 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
+from conftest import check_video, inside_frame, last_frame, needs_weights, scene_to_pixel
 
 from cnnanim.draw import colors
 from cnnanim.explain import overview as ov_data
 from cnnanim.files import explainer_dir
 from cnnanim.network.trace_cache import get_trace
-from cnnanim.network.weights import DEFAULT_WEIGHTS
 from cnnanim.output.render import render_scene
 from cnnanim.scenes import overview as ov
 
-needs_weights = pytest.mark.skipif(
-    not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),
-    reason="the shipped weights (weights/explainer.safetensors) are not there yet")
-
 EXPECTED_COLUMNS = ["input", "conv_1_1", "relu_1_1", "conv_1_2", "relu_1_2", "max_pool_1",
                     "conv_2_1", "relu_2_1", "conv_2_2", "relu_2_2", "max_pool_2"]
-
-
-@pytest.fixture(scope="module")
-def trace():
-    """The default photo through the default (shipped) weights."""
-    return get_trace()
 
 
 def check_overview_numbers(t) -> ov_data.OverviewData:
@@ -186,42 +174,14 @@ def test_explainer_model_names_espresso(tmp_path):
 
 
 # -- rendering -----------------------------------------------------------------------------------
-def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int, int]:
-    return int(round((x + 14.222 / 2) / 14.222 * w)), int(round((4 - y) / 8 * h))
-
-
-def inside_frame(scene) -> list[str]:
-    """Mobjects on screen that leave the content area (x in [-6.8, 6.8], y in [CONTENT_BOTTOM, 3.7]);
-    the caption band, which stays between beats, lies below it."""
-    from cnnanim.draw.layout import CONTENT_BOTTOM
-
-    bad = []
-    for m in scene.mobjects:
-        if m is getattr(scene, "band", None):  # the caption band below the content area
-            continue
-        if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
-                or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
-            bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "
-                       f"{m.get_bottom()[1]:.2f}..{m.get_top()[1]:.2f}")
-    return bad
-
-
 @needs_weights
 def test_overview_renders(tmp_path, trace):
     import av
 
     r = render_scene("overview", quality="l", output=tmp_path / "x.mp4")
-    assert r.path.exists()
-    scene = r.scene_object
-    beats = sum(b.duration for _, _, b in scene.beats)
+    _, beats = check_video(r)
     assert 20 <= beats <= 40
-    with av.open(str(r.path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        size = (s.codec_context.width, s.codec_context.height)
-    assert abs(dur - beats) <= 0.2
-    assert size == (854, 480)
-    assert r.subtitles.exists() and r.subtitles.read_text().strip()
+    scene = r.scene_object
     variants = ("input_grey", "block1_one")  # said of a grey input, of one map per layer
     assert [b.key for _, _, b in scene.beats] == [k for k in ov.Overview.NARRATION
                                                   if k not in variants]
@@ -247,11 +207,7 @@ def d_top_bar(scene) -> float:
 @needs_weights
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_overview_last_frame(tmp_path, trace, lang):
-    from PIL import Image
-
-    r = render_scene("overview", quality="l", fmt="png", lang=lang,
-                     output=tmp_path / "x.png")
-    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
+    r, img = last_frame("overview", tmp_path, lang=lang)
     d = ov_data.overview_data(trace)
     scene = r.scene_object
     # the top class's output bar is the darker orange

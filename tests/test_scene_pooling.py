@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import check_video, drawn_texts, last_frame
 
 from cnnanim.draw import colors
-from cnnanim.draw.text import NumberText
 from cnnanim.explain.pooling import choose_windows, pooling_data
-from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
 from cnnanim.scenes.pooling import Pooling
-from cnnanim.speech.narration import LANGUAGES
-
-
-@pytest.fixture(scope="module")
-def trace():
-    return get_trace()
-
-
-def video_info(path):
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return dur, s.codec_context.width, s.codec_context.height
 
 
 @pytest.mark.parametrize("layer, channel, sizes", [("max_pool_1", 0, (60, 30)),
@@ -89,34 +74,19 @@ def test_choose_windows_prefers_full_windows_with_different_argmax():
     assert set(got) == {(0, 0), (3, 3), (0, 3)}
 
 
-def test_narration_has_every_language():
-    for key, texts in Pooling.NARRATION.items():
-        for lang in LANGUAGES:
-            assert texts.get(lang), (key, lang)
-
-
 def test_renders_low_quality(tmp_path):
     r = render_scene("pooling", quality="l", output=tmp_path / "x.mp4")
-    assert r.path.exists()
-    dur, w, h = video_info(r.path)
-    total = sum(b.duration for _, _, b in r.scene_object.beats)
-    assert abs(dur - total) < 0.2
+    dur, _ = check_video(r)
     assert 25 <= dur <= 50
-    assert (w, h) == (854, 480)
-    assert r.subtitles.exists() and r.subtitles.read_text().strip()
 
 
 @pytest.mark.parametrize("layer", ["max_pool_1", "max_pool_2"])
 def test_last_frame_shows_the_real_output_map(tmp_path, trace, layer):
     """The output map in the last frame has the real pooled value's colour at its centre cell."""
-    from PIL import Image
-
     from cnnanim.scenes.pooling import MAP_HEIGHT, MAP_Y, OUT_X
 
-    r = render_scene("pooling", quality="l", fmt="png", layer=layer, neuron=1,
-                     output=tmp_path / "x.png")
+    _, img = last_frame("pooling", tmp_path, layer=layer, neuron=1)
     d = pooling_data(trace, layer, 1)
-    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
     n, m = d.input_map.shape[0], d.output_map.shape[0]
     height = MAP_HEIGHT * m / n  # the scene's output map, centred at (OUT_X, MAP_Y)
     cell = height / m
@@ -130,12 +100,6 @@ def test_last_frame_shows_the_real_output_map(tmp_path, trace, layer):
     assert hits >= 2
 
 
-def _texts(group) -> list[str]:
-    from manim import Text
-
-    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_numbers_are_the_window_values(lang):
     from cnnanim.explain.numbers import fmt
@@ -144,6 +108,6 @@ def test_drawn_numbers_are_the_window_values(lang):
     scene = configure_scene(Pooling, layer="max_pool_2", neuron=3, lang=lang)()
     scene.setup()
     for w in scene.data.windows:
-        grid_texts = _texts(scene.get_grid(w))
+        grid_texts = drawn_texts(scene.get_grid(w))
         assert grid_texts == [fmt(v, scene.decimals) for v in w.values.ravel()]
-        assert fmt(w.value, scene.decimals) in _texts(scene.get_formula(w))
+        assert fmt(w.value, scene.decimals) in drawn_texts(scene.get_formula(w))

@@ -7,24 +7,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import check_video, drawn_texts
 
 from cnnanim.explain.relu import choose_window, relu_pair, relu_window_data
-from cnnanim.network.trace_cache import get_trace
 from cnnanim.output.render import render_scene
 from cnnanim.scenes.relu import Relu
-from cnnanim.speech.narration import LANGUAGES
-
-
-@pytest.fixture(scope="module")
-def trace():
-    return get_trace()
-
-
-def video_info(path):
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return dur, s.codec_context.width, s.codec_context.height
 
 
 @pytest.mark.parametrize("layer, expected", [("conv_1_1", ("conv_1_1", "relu_1_1")),
@@ -75,26 +62,15 @@ def test_choose_window_is_deterministic_and_mixed():
     assert (w < 0).sum() == 4 and (w > 0).sum() == 12
 
 
-def test_narration_has_every_language():
-    for key, texts in Relu.NARRATION.items():
-        for lang in LANGUAGES:
-            assert texts.get(lang), (key, lang)
-
-
 def test_renders_low_quality_and_the_relu_map_has_no_red(tmp_path):
     """The video lasts its beats; when the map beat ends, the ReLU map shows no red cell
     (after ReLU nothing is negative)."""
     from cnnanim.scenes.relu import MAP_H, MAPS_X, ROW_Y
 
     r = render_scene("relu", quality="l", output=tmp_path / "x.mp4")
-    assert r.path.exists()
-    dur, w, h = video_info(r.path)
-    beats = r.scene_object.beats
-    total = sum(b.duration for _, _, b in beats)
-    assert abs(dur - total) < 0.2
+    dur, _ = check_video(r)
     assert 25 <= dur <= 50
-    assert (w, h) == (854, 480)
-    assert r.subtitles.exists() and r.subtitles.read_text().strip()
+    beats = r.scene_object.beats
     end = next(t1 for _, t1, b in beats if b.key.startswith("map"))
     with av.open(str(r.path)) as c:
         frames = [(float(f.pts * f.time_base), f) for f in c.decode(video=0)]
@@ -119,14 +95,6 @@ def test_zh_renders_last_frame(tmp_path):
     assert r.path.exists() and r.path.stat().st_size > 0
 
 
-def _texts(group) -> list[str]:
-    from manim import Text
-
-    from cnnanim.draw.text import NumberText
-
-    return [m.text for m in group.get_family() if isinstance(m, (Text, NumberText))]
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_grids_are_the_trace_values(lang):
     from cnnanim.explain.numbers import fmt
@@ -136,8 +104,8 @@ def test_drawn_grids_are_the_trace_values(lang):
     scene.setup()
     d = scene.data
     assert d.conv_stage == "conv_1_2"
-    assert _texts(scene.get_grid(d.before)) == [fmt(v, scene.decimals) for v in d.before.ravel()]
-    assert _texts(scene.get_grid(d.after)) == [fmt(v, scene.decimals) for v in d.after.ravel()]
+    assert drawn_texts(scene.get_grid(d.before)) == [fmt(v, scene.decimals) for v in d.before.ravel()]
+    assert drawn_texts(scene.get_grid(d.after)) == [fmt(v, scene.decimals) for v in d.after.ravel()]
 
 
 def test_after_window_numbers_match_the_window_size(trace):

@@ -6,31 +6,16 @@ Numbers use the seeded model of the shared fixtures and the default photo throug
 
 from __future__ import annotations
 
-import os
-
-import av
 import numpy as np
 import pytest
 import torch
+from conftest import check_video, inside_frame, last_frame, needs_weights, scene_to_pixel
 
 from cnnanim.draw import colors
-from cnnanim.draw.layout import CONTENT_BOTTOM
 from cnnanim.explain import maths
 from cnnanim.explain import softmax as sm_data
-from cnnanim.network.trace_cache import get_trace
-from cnnanim.network.weights import DEFAULT_WEIGHTS
 from cnnanim.output.render import render_scene
 from cnnanim.scenes import softmax as sm
-
-needs_weights = pytest.mark.skipif(
-    not (DEFAULT_WEIGHTS["explainer"].exists() or os.environ.get("CNNANIM_WEIGHTS")),
-    reason="the shipped weights (weights/explainer.safetensors) are not there yet")
-
-
-@pytest.fixture(scope="module")
-def trace():
-    """The default photo through the default (shipped) weights."""
-    return get_trace()
 
 
 def check_softmax_numbers(t) -> sm_data.SoftmaxData:
@@ -195,54 +180,20 @@ def test_narration_values_are_the_trace_numbers(traces):
 
 
 # -- rendering -----------------------------------------------------------------------------------
-def video_info(path):
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        dur = float(s.duration * s.time_base) if s.duration else c.duration / 1e6
-        return dur, s.codec_context.width, s.codec_context.height
-
-
-def inside_frame(scene) -> list[str]:
-    """Names of mobjects on screen that leave the content area (the caption band, which stays
-    between beats, lies below it)."""
-    bad = []
-    for m in scene.mobjects:
-        if m is getattr(scene, "band", None):
-            continue
-        if m.get_left()[0] < -6.8 - 1e-6 or m.get_right()[0] > 6.8 + 1e-6 \
-                or m.get_top()[1] > 3.7 + 1e-6 or m.get_bottom()[1] < CONTENT_BOTTOM - 1e-6:
-            bad.append(f"{type(m).__name__} {m.get_left()[0]:.2f}..{m.get_right()[0]:.2f}, "
-                       f"{m.get_bottom()[1]:.2f}..{m.get_top()[1]:.2f}")
-    return bad
-
-
 @needs_weights
 def test_softmax_renders(tmp_path, trace):
     r = render_scene("softmax", quality="l", output=tmp_path / "x.mp4")
-    assert r.path.exists()
+    check_video(r)
     scene = r.scene_object
-    beats = sum(b.duration for _, _, b in scene.beats)
-    dur, w, h = video_info(r.path)
-    assert abs(dur - beats) <= 0.2
-    assert (w, h) == (854, 480)
-    assert r.subtitles.exists() and r.subtitles.read_text().strip()
     assert [b.key for _, _, b in scene.beats] == list(sm.Softmax.NARRATION)
     np.testing.assert_allclose(scene.data.probabilities, sm_data.softmax_data(trace).probabilities)
     assert inside_frame(scene) == []
 
 
-def scene_to_pixel(x: float, y: float, w: int = 854, h: int = 480) -> tuple[int, int]:
-    return int(round((x + 14.222 / 2) / 14.222 * w)), int(round((4 - y) / 8 * h))
-
-
 @needs_weights
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_softmax_last_frame_bars(tmp_path, trace, lang):
-    from PIL import Image
-
-    r = render_scene("softmax", quality="l", fmt="png", lang=lang,
-                     output=tmp_path / "x.png")
-    img = np.asarray(Image.open(r.path).convert("RGB")).astype(int)
+    r, img = last_frame("softmax", tmp_path, lang=lang)
     d = sm_data.softmax_data(trace)
     y = sm.ROW_TOP - d.top * sm.ROW_PITCH
     # the predicted class's probability bar is orange, its argmax bar dark

@@ -30,10 +30,7 @@ from cnnanim.output.slides import (
 )
 
 
-@pytest.fixture(autouse=True)
-def voice_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CNNANIM_VOICE_CACHE", str(tmp_path_factory.getbasetemp() / "voice-cache"))
-
+pytestmark = pytest.mark.usefixtures("voice_cache")  # never the user's voice cache
 
 _Light = light_scene()  # no trace: these scenes show shapes only
 

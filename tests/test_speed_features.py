@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from manim import Camera, Circle, Create, ImageMobject, tempconfig
+from manim import Camera, Circle, ImageMobject, tempconfig
 
+from cnnanim import files
 from cnnanim.cli import main
 from cnnanim.draw.camera import BoxCamera, rasterize_band
 from cnnanim.draw.layout import CAPTION_BAND
 from cnnanim.draw.text import Caption
-from cnnanim.scenes.base import CnnScene
 
 
 def _frame(camera_cls, *mobjects, quality="low_quality"):
@@ -60,29 +60,6 @@ def test_box_camera_one_to_one_copy_and_transparency():
     assert frame[:h, w // 2:w, 0].tolist() == np.full((h, w - w // 2), 200).tolist()
     assert (frame[:h, : w // 2, :3] == 255).all()  # white background through the transparency
     assert (frame[h:, :, :3] == 255).all() and (frame[:, w:, :3] == 255).all()
-
-
-def _tiny_scene():
-    class Tiny(CnnScene):
-        cli_name = "tiny"
-        description = "A circle (test scene)"
-        valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
-        NARRATION = {"one": {"en": "A circle.", "zh": "一个圆。"}}
-
-        def construct(self):
-            with self.beat("one") as b:
-                self.play(Create(Circle(color="#c0392b")), run_time=b.part(0.5))
-
-    Tiny.__module__ = "cnnanim.scenes.tiny"
-    return Tiny
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    import cnnanim.scenes.registry as registry
-
-    real = registry.all_scenes()
-    monkeypatch.setattr(registry, "all_scenes", lambda: {**real, "tiny": _tiny_scene()})
 
 
 def _x264_settings(path) -> bytes:
@@ -148,6 +125,8 @@ def test_parallel_renders_match_sequential_ones(tmp_path):
     names = ["conv-invalid", "input"]
     par = render_scenes(names, fmt="png", output=tmp_path / "par", jobs=2)
     assert [r.path for r in par] == [tmp_path / "par" / f"{n}-en-l.png" for n in names]
+    assert list(files.scratch_dir().glob("workers-*")) == []  # their folder went with them
+    assert sorted(p.name for p in (tmp_path / "par").iterdir()) == [r.path.name for r in par]
     seq = render_scenes(names[:1], fmt="png", output=tmp_path / "seq.png", jobs=1)
     a = np.asarray(Image.open(par[0].path))
     b = np.asarray(Image.open(seq[0].path))

@@ -259,6 +259,18 @@ def test_half_faded_picture_looks_like_half_faded_vectors():
     assert np.abs(a - b)[ink].mean() < 6  # glyphs over cells blend a little differently
 
 
+def record_frames(scene) -> None:
+    """Keep every frame ``scene`` renders from now on in ``scene.frames``."""
+    scene.frames = []
+    record = scene.renderer.add_frame
+
+    def add_frame(frame, num_frames=1):
+        scene.frames.append(np.array(frame))
+        record(frame, num_frames)
+
+    scene.renderer.add_frame = add_frame
+
+
 def _order_scene(static_above: bool):
     from manim import (
         Circle,
@@ -277,15 +289,8 @@ def _order_scene(static_above: bool):
         picture_fades = False
 
         def construct(self):
-            self.frames = []
+            record_frames(self)
             self.moving_counts = []
-            record = self.renderer.add_frame
-
-            def add_frame(frame, num_frames=1):
-                self.frames.append(np.array(frame))
-                record(frame, num_frames)
-
-            self.renderer.add_frame = add_frame
             box = Square(1.0, color="#d62728").shift(4 * np.array([-1.0, 0, 0]))
             self.add(box)
             # drawn after the box: one far away, one right across the box's path
@@ -333,14 +338,7 @@ def _frames_with_and_without_static_above(build, tmp_path) -> dict:
         picture_fades = False
 
         def construct(self):
-            self.frames = []
-            record = self.renderer.add_frame
-
-            def add_frame(frame, num_frames=1):
-                self.frames.append(np.array(frame))
-                record(frame, num_frames)
-
-            self.renderer.add_frame = add_frame
+            record_frames(self)
             build(self)
 
     frames = {}

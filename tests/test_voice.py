@@ -30,12 +30,7 @@ EN = "The kernel slides over the input. Each step gives one number of the output
 ZH = "卷积核在输入上滑动，每一步得到输出图上的一个数。步长越大，输出越小。"
 
 
-@pytest.fixture(autouse=True)
-def voice_cache(tmp_path_factory, monkeypatch):
-    """All clips of this module in one temporary cache (never the user's)."""
-    folder = tmp_path_factory.getbasetemp() / "voice-cache"
-    monkeypatch.setenv("CNNANIM_VOICE_CACHE", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("voice_cache")  # all clips in one temporary cache
 
 
 # -- a tiny scene (no trace needed) --------------------------------------------------------------

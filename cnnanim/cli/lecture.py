@@ -5,23 +5,11 @@ from __future__ import annotations
 import click
 
 from cnnanim.cli.app import main
-from cnnanim.cli.options import (
-    fast_option,
-    image_option,
-    jobs_option,
-    lang_option,
-    quality_option,
-    voice_option,
-    weights_option,
-)
+from cnnanim.cli.options import fast_option, jobs_option, lecture_options
 
 
 @main.command("lecture")
-@lang_option
-@quality_option
-@image_option
-@weights_option
-@voice_option
+@lecture_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="MP4 to write (default: media/lecture-LANG-QUALITY.mp4); .srt beside it.")
 @click.option("--no-cards", is_flag=True, help="Leave out the chapter title cards.")

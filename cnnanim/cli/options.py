@@ -60,6 +60,16 @@ def voice_option(f):
                              "else espeak-ng), espeak, piper, or none (captions only).")(f)
 
 
+def lecture_options(f):
+    """--lang, --quality, --image, --weights, --voice (shared by lecture and slides)."""
+    f = voice_option(f)
+    f = weights_option(f)
+    f = image_option(f)
+    f = quality_option(f)
+    f = lang_option(f)
+    return f
+
+
 def hyper_options(f):
     """--input-size, --kernel, --padding, --stride (the hyper-parameter scenes' settings)."""
     f = click.option("--stride", "stride_amount", type=click.IntRange(1, None), default=None,

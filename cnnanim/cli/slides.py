@@ -5,23 +5,11 @@ from __future__ import annotations
 import click
 
 from cnnanim.cli.app import main
-from cnnanim.cli.options import (
-    fast_option,
-    image_option,
-    jobs_option,
-    lang_option,
-    quality_option,
-    voice_option,
-    weights_option,
-)
+from cnnanim.cli.options import fast_option, jobs_option, lecture_options
 
 
 @main.command("slides")
-@lang_option
-@quality_option
-@image_option
-@weights_option
-@voice_option
+@lecture_options
 @click.option("--output", "-o", type=click.Path(), default=None,
               help="The deck: OUT.html (offline, clips in OUT_files/ beside it), OUT.pptx, or a "
                    "folder (a manim-slides presentation); default media/slides-LANG-QUALITY.html.")

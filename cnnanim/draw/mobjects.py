@@ -191,6 +191,25 @@ def arrange_row(items: Sequence, buff: float = 0.4) -> Group:
     return g
 
 
+# -- bar charts (the output layer's probabilities, softmax's columns) -------------------------------
+def hbar(value: float, left: float, y: float, *, max_length: float, height: float, color: str,
+         min_length: float) -> Rectangle:
+    """A bar of length ``value * max_length`` (at least ``min_length``: a zero still shows)
+    from x = ``left``, centred on height ``y``."""
+    length = max(float(value) * max_length, min_length)
+    bar = Rectangle(width=length, height=height, stroke_width=0, fill_color=color, fill_opacity=1)
+    return bar.move_to([left + length / 2, y, 0])
+
+
+def grow_bars(rows, bar: int = 0) -> list:
+    """The animations that bring in the rows of a bar chart: member ``bar`` of each row grows
+    from its left edge, then the rest of each row fades in."""
+    from manim import FadeIn, GrowFromEdge
+
+    return [*[GrowFromEdge(r[bar], LEFT) for r in rows],
+            *[FadeIn(VGroup(*[m for k, m in enumerate(r) if k != bar])) for r in rows]]
+
+
 def zoom_lines(box, target) -> VGroup:
     """Two thin lines from the right corners of ``box`` (a window on a map) to the left corners
     of ``target`` (its enlarged view)."""

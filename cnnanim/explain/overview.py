@@ -50,14 +50,12 @@ class OverviewData:
     probabilities: np.ndarray
     class_names: list
     flatten_size: int
+    #: Index of the predicted class (the trace's own prediction).
+    top: int
     #: Hyper-parameters of the first convolution (kernel, stride, padding) and pooling
     #: (window, stride), for the recap.
     conv: tuple = (3, 1, 0)
     pool: tuple = (2, 2)
-
-    @property
-    def top(self) -> int:
-        return int(np.argmax(self.probabilities))
 
     @property
     def top_name(self) -> str:
@@ -118,4 +116,5 @@ def overview_data(trace) -> OverviewData:
     flat = trace.stage_names("flatten")
     flat_size = int(np.size(trace[flat[0]].output)) if flat else int(np.size(cols[-1].maps))
     return OverviewData(cols, np.asarray(trace.probabilities, dtype=np.float64),
-                        list(trace.class_names), flat_size, conv or (3, 1, 0), pool or (2, 2))
+                        list(trace.class_names), flat_size, trace.predicted_index,
+                        conv or (3, 1, 0), pool or (2, 2))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cnnanim.draw.layout import FRAME_HEIGHT, FRAME_WIDTH
 from cnnanim.errors import CnnanimError
-from cnnanim.files import atomic_write, media_dir
+from cnnanim.files import atomic_write, media_dir, scratch_dir, shareable
 from cnnanim.output import gif as gifmod
 from cnnanim.output.partial import BeatSpan, Drawn, Timeline, part_scene, union_box
 
@@ -85,7 +85,7 @@ def scene_timeline(name: str, *, fps: float = DEFAULT_FPS, image=None, weights=N
            tuple(sorted(scene_settings.items())))
     if key not in _TIMELINES:
         dry = _DryRun()
-        with tempfile.TemporaryDirectory(prefix="cnnanim-beats-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="beats-", dir=scratch_dir()) as tmp:
             render_scene(name, fmt="gif", output=Path(tmp) / "dry.gif", fps=fps, gif_fps=fps,
                          image=image, weights=weights, layer=layer, neuron=neuron, lang=lang,
                          part=dry, **scene_settings)
@@ -505,11 +505,8 @@ def render_kit(folder, *, fmt: str = "gif", image=None, weights=None, lang: str 
     Figures of one scene render in one process; ``jobs`` processes at a time (None: one per
     core, at most 2). ``progress(result)`` is called after each scene's figures.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from cnnanim.errors import UnknownNameError
-    from cnnanim.output.render import check_output_folder, check_render, default_jobs
+    from cnnanim.output.render import _remove_empty, check_output_folder, check_render, default_jobs
 
     t0 = time.perf_counter()
     suffix = f".{fmt.lstrip('.')}"
@@ -524,7 +521,7 @@ def render_kit(folder, *, fmt: str = "gif", image=None, weights=None, lang: str 
     for f in figs:  # bad settings fail before anything renders
         check_render(f.scene, fmt="gif", **settings)
     folder = Path(folder)
-    check_output_folder(folder)
+    created = check_output_folder(folder)
     groups: dict[str, list[KitFigure]] = {}
     for f in figs:
         groups.setdefault(f.scene, []).append(f)
@@ -538,16 +535,22 @@ def render_kit(folder, *, fmt: str = "gif", image=None, weights=None, lang: str 
             if progress:
                 progress(r)
 
-    if jobs > 1 and len(order) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(order)), mp_context=ctx) as pool:
-            futures = [pool.submit(_render_kit_scene, g, str(folder), suffix, settings)
-                       for g in order]
-            for fut in futures:
-                collect(fut.result())
-    else:
-        for g in order:
-            collect(_render_kit_scene(g, str(folder), suffix, settings))
+    try:
+        if jobs > 1 and len(order) > 1:
+            from cnnanim.output.workers import WorkerPool
+
+            shared = dict(settings, image=shareable(image), weights=shareable(weights))
+            with WorkerPool(min(jobs, len(order))) as pool:  # Ctrl-C, SIGTERM: all workers stop
+                futures = [pool.submit(_render_kit_scene, g, str(folder), suffix, shared)
+                           for g in order]
+                for fut in futures:
+                    collect(fut.result())
+        else:
+            for g in order:
+                collect(_render_kit_scene(g, str(folder), suffix, settings))
+    except BaseException:
+        _remove_empty(created)  # only folders still empty: finished figures stay
+        raise
     entries = [(f, done[f.name]) for f in figs]
     index = atomic_write(folder / "index.md", kit_index(entries, lang))
     return Kit([r for _, r in entries], index, time.perf_counter() - t0)

@@ -20,7 +20,7 @@ from manim.scene.scene_file_writer import SceneFileWriter
 from PIL import Image
 
 from cnnanim.errors import CnnanimError
-from cnnanim.files import atomic_write
+from cnnanim.files import atomic_write, scratch_dir
 
 #: Default GIF width in pixels and frame rate (frames per second).
 DEFAULT_WIDTH = 480
@@ -403,7 +403,7 @@ def encode_video(gif: GifFrames, path: str | os.PathLike, fps: float) -> Path:
     rate = int(round(fps))
     ends = np.round(np.cumsum(gif.durations) * rate / 1000).astype(int)
 
-    with tempfile.TemporaryDirectory(prefix="cnnanim-video-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="video-", dir=scratch_dir()) as tmp:
         # by name: the muxer reopens the file to move the index to the front (faststart)
         name = os.path.join(tmp, "video" + path.suffix.lower())
         with av.open(name, mode="w", format=fmt, options=container_options) as out:

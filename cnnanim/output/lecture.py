@@ -37,7 +37,7 @@ from cnnanim.files import (
     check_output_file,
     scratch_dir,
     shareable,
-    write_error,
+    temp_folder,
 )
 from cnnanim.output.progress import Progress
 from cnnanim.scenes.title_card import TitleCard
@@ -183,7 +183,7 @@ def render_part(cls: type, out: Path, quality: str = "l", fast: bool = False,
 
     scene_cls = configure_scene(cls, **settings)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=out.parent))
+    tmp = temp_folder(".part-", out.parent)
     try:
         cfg = {"quality": QUALITIES[quality], "media_dir": str(tmp), "disable_caching": True,
                "text_dir": str(scratch_dir("texts")),  # Pango's SVGs: not on the output's disk
@@ -416,7 +416,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         Only storyboards of registered scenes run in parallel; the result is the same.
     """
     from cnnanim.network.trace_cache import get_trace
-    from cnnanim.output.render import QUALITIES, _remove_empty, check_output_folder
+    from cnnanim.output.render import QUALITIES, check_output_folder, writing
     from cnnanim.speech.voice import check_voice, describe_voice
 
     t_start = time.perf_counter()
@@ -467,11 +467,9 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         workers = 1  # parts only this process knows (e.g. classes defined in a test)
 
     created = check_output_folder(out.parent)
-    tmp = None
-    ok = wrote_srt = False
-    try:
+    with writing(out, created) as w:
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
+            w.tmp = tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
         except OSError as e:
             raise CnnanimError(f"cannot write to {out.parent}: {e.strerror or e}") from None
         parts: list[Part] = []
@@ -525,23 +523,11 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
         title = TITLES.get(lang, TITLES["en"])
         remuxed = join_parts(parts, tmp_video, marks, audio=has_audio, title=title)
         atomic_write(out.with_suffix(".srt"), join_subtitles(parts))
-        wrote_srt = True
+        w.written.append(out.with_suffix(".srt"))  # a video that fails to land takes it along
         os.replace(tmp_video, out)  # the video last: it marks a finished lecture
-        ok = True
+        w.ok = True
         if bar:
             bar(len(jobs) + 1, f"wrote {out}")
         return LectureResult(out, out.with_suffix(".srt"), marks, parts, skipped, duration=t,
                              has_audio=has_audio, remuxed=remuxed,
                              seconds=time.perf_counter() - t_start)
-    except Exception as e:  # e.g. a disk that filled up under the encoder: name the file
-        error = write_error(e, out, tmp)
-        if error is not None:
-            raise error from None
-        raise
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if not ok:
-            if wrote_srt:  # a video that failed to land: its subtitles go too
-                out.with_suffix(".srt").unlink(missing_ok=True)
-            _remove_empty(created)

@@ -16,8 +16,10 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from cnnanim.errors import CnnanimError, UnknownNameError
 from cnnanim.files import (
@@ -26,6 +28,7 @@ from cnnanim.files import (
     media_dir,
     scratch_dir,
     shareable,
+    temp_folder,
     write_error,
 )
 from cnnanim.speech.narration import check_lang
@@ -165,6 +168,50 @@ def _move(src: Path, dest: Path, moved: list[Path]) -> None:
     moved.append(dest)
 
 
+class Writing:
+    """What an output being written has made so far (see :func:`writing`).
+
+    Attributes
+    ----------
+    tmp : Path or None
+        Its private temporary folder, always removed at the end.
+    written : list of Path
+        Files already moved into place, removed again unless ``ok`` is set.
+    ok : bool
+        Set when the output is finished.
+    """
+
+    def __init__(self) -> None:
+        self.tmp: Path | None = None
+        self.written: list[Path] = []
+        self.ok = False
+
+
+@contextmanager
+def writing(out: Path, created: list[Path]) -> Iterator[Writing]:
+    """Write ``out`` all or nothing, in the block this opens.
+
+    An OS error of writing becomes a one-line ``cannot write`` error naming ``out`` (see
+    :func:`~cnnanim.files.write_error`); the temporary folder always goes; unless the block
+    set ``ok``, the files it wrote and the folders ``created`` for them go too.
+    """
+    w = Writing()
+    try:
+        yield w
+    except Exception as e:  # e.g. a disk that filled up under the encoder: name the file
+        error = write_error(e, out, w.tmp)
+        if error is not None:
+            raise error from None
+        raise
+    finally:
+        if w.tmp is not None:
+            shutil.rmtree(w.tmp, ignore_errors=True)
+        if not w.ok:
+            for p in w.written:
+                p.unlink(missing_ok=True)
+            _remove_empty(created)
+
+
 def _check_writable(path: Path, fmt: str) -> None:
     """Refuse a folder or a device as the output (and as the ``.srt`` beside a video)."""
     check_output_file(path)
@@ -286,12 +333,9 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
         scene_cls = part.scene_class(scene_cls)
 
     created = _make_folder(out.parent)
-    tmp = None
-    ok = False
-    moved: list[Path] = []
-    try:
+    with writing(out, created) as w:
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-render-", dir=out.parent))
+            w.tmp = tmp = temp_folder(".cnnanim-render-", out.parent)
         except OSError as e:
             raise CnnanimError(f"cannot write to output folder {out.parent}: "
                                f"{e.strerror or e}") from None
@@ -326,12 +370,12 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
         result = RenderResult(name, out)
         if part is not None:
             written = part.finish(scene, out)
-            moved += written
+            w.written += written
             result.extra = written[1:]
         elif fmt == "gif":
             frames = scene.renderer.file_writer.sampler.result()
             gifmod.encode_gif(frames, out, dither=dither)
-            moved.append(out)
+            w.written.append(out)
             result.frames = gifmod.count_frames(out)
         else:
             produced = sorted(p for p in tmp.rglob(f"*.{fmt}")
@@ -348,28 +392,16 @@ def render_scene(name: str, *, quality: str = "l", fmt: str = "mp4", image=None,
                     png = save_png(last, tmp / f"{out.stem}.last.png")
                 # move everything at the end, the video last: it marks a finished render
                 dest = out.with_suffix(".srt")
-                _move(srt, dest, moved)
+                _move(srt, dest, w.written)
                 result.subtitles = dest
                 if png is not None:
-                    _move(png, out.with_suffix(".png"), moved)
+                    _move(png, out.with_suffix(".png"), w.written)
                     result.extra.append(out.with_suffix(".png"))
-            _move(main, out, moved)
+            _move(main, out, w.written)
         result.scene_object = scene  # type: ignore[attr-defined]
         result.seconds = time.perf_counter() - t_start
-        ok = True
+        w.ok = True
         return result
-    except Exception as e:  # e.g. a disk that filled up under the encoder: name the file
-        error = write_error(e, out, tmp)
-        if error is not None:
-            raise error from None
-        raise
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if not ok:
-            for p in moved:
-                p.unlink(missing_ok=True)
-            _remove_empty(created)
 
 
 #: x264 preset of ``--fast`` renders (bigger files, much less encoding time).

@@ -6,6 +6,9 @@ decides. When the main process stops (Ctrl-C, SIGTERM, SIGHUP, an error), :meth:
 drops the queued work and sends each worker SIGTERM: a busy worker unwinds (its temporary
 folders are removed on the way) and exits; one still alive after a short grace period is
 killed. A worker whose main process dies, even by SIGKILL, gets SIGTERM from the kernel (Linux).
+Workers keep their scratch folders in a folder of the main process, which removes it, with the
+temporary folders its workers made (:func:`cnnanim.files.temp_folder`), once they are gone:
+nothing is left behind by a worker that was killed or crashed.
 
 :func:`stop_signals` makes SIGTERM and SIGHUP stop the main process the way Ctrl-C does:
 they raise :class:`Stopped` (a ``KeyboardInterrupt``), so every ``finally`` block runs.
@@ -20,6 +23,7 @@ import threading
 import time
 from concurrent.futures import Future
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 from cnnanim import files
@@ -81,9 +85,23 @@ def _exit_now() -> None:
         os._exit(128 + signal.SIGTERM)
 
 
+def _importing(frame) -> bool:
+    """Whether ``frame`` runs inside an import (the module's code or the import machinery)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_stop_signal(signum, frame) -> None:
     global _stopping
     _stopping = True
+    if _busy and _importing(frame):
+        # an exception raised here can cross a C++ extension's set-up (torch's: std::terminate,
+        # the worker aborts without any clean-up): stop once the import is done
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
     if _busy:
         raise Stopped(signum)  # unwind the task: its finally blocks remove its temporary files
     _exit_now()
@@ -98,8 +116,10 @@ def _unraisable(info) -> None:
     sys.__unraisablehook__(info)
 
 
-def _init_worker(parent: int) -> None:
-    """Run first in every worker: ignore Ctrl-C, stop on SIGTERM/SIGHUP, die with the parent."""
+def _init_worker(parent: int, folder: str) -> None:
+    """Run first in every worker: scratch space in the parent's ``folder``, ignore Ctrl-C, stop
+    on SIGTERM/SIGHUP, die with the parent."""
+    files.work_in(folder)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for s in (*STOP_SIGNALS, signal.SIGALRM):
         signal.signal(s, _on_stop_signal)
@@ -136,16 +156,19 @@ class WorkerPool:
     """Up to ``jobs`` worker processes; use as a context manager (see the module's docstring).
 
     Leaving the ``with`` block normally waits for the workers to finish; leaving it by an
-    exception (Ctrl-C, :class:`Stopped`, an error) calls :meth:`stop`.
+    exception (Ctrl-C, :class:`Stopped`, an error) calls :meth:`stop`. Either way the workers'
+    folder (:func:`cnnanim.files.workers_folder`) is removed once they are gone.
     """
 
     def __init__(self, jobs: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        self._folder: Path | None = files.workers_folder()
         self._pool = ProcessPoolExecutor(max_workers=jobs,
                                          mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(os.getpid(),))
+                                         initializer=_init_worker,
+                                         initargs=(os.getpid(), str(self._folder)))
 
     def submit(self, fn: Callable, *args, **kwargs) -> Future:
         """Run ``fn(*args, **kwargs)`` in a worker (``fn`` must be importable by name)."""
@@ -172,10 +195,21 @@ class WorkerPool:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
+        self._remove_folder()
 
     def close(self) -> None:
-        """Wait for the submitted tasks, then let the workers exit."""
-        self._pool.shutdown(wait=True)
+        """Wait for the submitted tasks, then let the workers exit (interrupted: :meth:`stop`)."""
+        try:
+            self._pool.shutdown(wait=True)
+        except BaseException:
+            self.stop()
+            raise
+        self._remove_folder()
+
+    def _remove_folder(self) -> None:
+        if self._folder is not None:
+            files.remove_workers_folder(self._folder)
+            self._folder = None
 
     def __enter__(self) -> "WorkerPool":
         return self

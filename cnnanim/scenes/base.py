@@ -37,6 +37,7 @@ from manim import UP, Scene, config
 from cnnanim.draw import colors
 from cnnanim.draw.text import Caption, check_caption_font, label
 from cnnanim.errors import CnnanimError, UnknownNameError
+from cnnanim.network.presets import class_label
 from cnnanim.network.trace_cache import get_trace
 from cnnanim.speech.narration import (
     Beat,
@@ -242,6 +243,12 @@ class CnnScene(Scene):
         if n_out and not 0 <= self.neuron < n_out:
             raise CnnanimError(f"neuron must be between 0 and {n_out - 1} for {self.layer}, "
                                f"got {self.neuron}")
+        self.data = self.get_data()
+
+    def get_data(self):
+        """Every number the scene shows, from the trace (see :mod:`cnnanim.explain`); :meth:`setup`
+        keeps it as ``self.data``. None: the scene reads the trace as it goes."""
+        return None
 
     # -- narration --------------------------------------------------------------------------
     def _in_lang(self, table: str, key: str, values: dict) -> str:
@@ -499,6 +506,11 @@ class CnnScene(Scene):
             self.play(FadeOut(Group(*shown)), run_time=run_time)
 
     # -- common pieces ----------------------------------------------------------------------
+    @property
+    def class_labels(self) -> list[str]:
+        """The network's class names as the viewer's language names them."""
+        return [class_label(n, self.lang) for n in self.trace.class_names]
+
     def get_title(self, text: str, size: float = 30):
         """A title at the top-left of the frame."""
         t = label(text, size=size, lang=self.lang, weight="BOLD")

@@ -44,6 +44,7 @@ from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import cached_text, label, number
 from cnnanim.errors import CnnanimError
 from cnnanim.explain.convolution import (
+    ElasticData,
     ShownSum,
     channel_names,
     choose_positions,
@@ -338,9 +339,10 @@ class ConvElastic(ConvScene):
     #: Height of the maps in the first beat, side by side.
     BIG = 3.3
 
-    def setup(self) -> None:
-        super().setup()
-        self.data = elastic_data(self.trace, self.layer, self.neuron)
+    def get_data(self) -> ElasticData:
+        """The neuron's kernels, intermediate maps, sum and bias (see
+        :func:`~cnnanim.explain.convolution.elastic_data`)."""
+        return elastic_data(self.trace, self.layer, self.neuron)
 
     def shown_channels(self) -> list[int]:
         """Channels drawn as full rows (all three of an image, the first three otherwise)."""
@@ -575,6 +577,8 @@ class ConvElastic(ConvScene):
 
         out_label = self.get_size_label(out_map, buff=0.12)
         legend = self.get_legend(out_map).next_to(out_label, DOWN, buff=0.2)
+        if legend.get_right()[0] > SAFE_RIGHT:  # its "+v" stays inside the safe area
+            legend.shift(LEFT * (legend.get_right()[0] - SAFE_RIGHT))
         with self.beat("output", h=h, w=w) as b:
             self.play(FadeIn(out_label), FadeIn(legend), run_time=quick(b, 0.15))
 

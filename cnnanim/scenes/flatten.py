@@ -65,12 +65,11 @@ class Flatten(CnnScene):
 
     def setup(self) -> None:
         super().setup()
-        self.data = self.get_flatten_data()
         self.vmax = colors.symmetric_range(self.data.pooled)
         self.vdec = decimals_for(self.data.vector, most=4)
         self.sums = [shown_sum(t) for t in self.data.logits]
 
-    def get_flatten_data(self) -> FlattenData:
+    def get_data(self) -> FlattenData:
         """The real pooled maps, vector, traced cells and logit terms (see
         :func:`~cnnanim.explain.flatten.flatten_data`)."""
         return flatten_data(self.trace)

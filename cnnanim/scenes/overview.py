@@ -15,13 +15,11 @@ from xml.sax.saxutils import escape
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     Create,
     FadeIn,
     FadeOut,
     Group,
-    GrowFromEdge,
     Line,
     MarkupText,
     Rectangle,
@@ -32,7 +30,7 @@ from manim import (
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import CONTENT_BOTTOM, CONTENT_TOP, SAFE_LEFT, SAFE_RIGHT
-from cnnanim.draw.mobjects import FeatureMap
+from cnnanim.draw.mobjects import FeatureMap, grow_bars, hbar
 from cnnanim.draw.text import CachedMarkupText, font_for, label, on_row
 from cnnanim.explain.fit import MAX_ROWS, ClassRows, class_rows, shown_count
 from cnnanim.explain.numbers import fmt
@@ -96,13 +94,8 @@ class Overview(CnnScene):
     chapter = "overview"
     valid_layer_kinds = ("conv", "relu", "pool", "flatten", "linear")
 
-    def setup(self) -> None:
-        super().setup()
-        self.data = self.get_overview_data()
-        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
-
     # -- data ---------------------------------------------------------------------------------
-    def get_overview_data(self) -> OverviewData:
+    def get_data(self) -> OverviewData:
         """Every number shown, from the trace (see :func:`overview_data`)."""
         return overview_data(self.trace)
 
@@ -256,10 +249,8 @@ class Overview(CnnScene):
             frame = Rectangle(width=OUT_BAR_MAX, height=MAP_H * 0.7, stroke_color=colors.MUTED,
                               stroke_width=1)
             frame.move_to([x0 + OUT_BAR_MAX / 2, y, 0])
-            length = max(float(p) * OUT_BAR_MAX, 0.004)
-            bar = Rectangle(width=length, height=MAP_H * 0.7, stroke_width=0, fill_opacity=1,
-                            fill_color=colors.LOGIT if top else colors.ORANGES[3])
-            bar.move_to([x0 + length / 2, y, 0])
+            bar = hbar(p, x0, y, max_length=OUT_BAR_MAX, height=MAP_H * 0.7, min_length=0.004,
+                       color=colors.LOGIT if top else colors.ORANGES[3])
             name = on_row(label("X" + name_text, LABEL_SIZE,
                                 colors.LOGIT_TEXT if top else colors.INK, lang=self.lang,
                                 weight="BOLD" if top else "NORMAL"), y)
@@ -355,8 +346,7 @@ class Overview(CnnScene):
                       FadeIn(self.get_label(i)), run_time=step)
         rows = self.get_output()
         self.play(FadeIn(self.get_connections(n)), FadeIn(self.get_flatten_label()),
-                  *[GrowFromEdge(r[1], LEFT) for r in rows],
-                  *[FadeIn(VGroup(r[0], r[2])) for r in rows], FadeIn(self.get_output_label()),
+                  *grow_bars(rows, bar=1), FadeIn(self.get_output_label()),
                   run_time=step)
         self.play(FadeIn(self.get_prediction()), run_time=step)
 

@@ -84,11 +84,10 @@ class Pooling(CnnScene):
 
     def setup(self) -> None:
         super().setup()
-        self.data = self.get_pooling_data()
         self.decimals = decimals_for(self.data.input_map)
         self.revealed = np.zeros(self.data.output_map.shape, dtype=bool)
 
-    def get_pooling_data(self) -> PoolingData:
+    def get_data(self) -> PoolingData:
         """The real windows and maps (see :func:`~cnnanim.explain.pooling.pooling_data`)."""
         return pooling_data(self.trace, self.layer, self.neuron)
 

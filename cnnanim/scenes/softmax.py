@@ -22,7 +22,6 @@ from manim import (
     FadeIn,
     FadeOut,
     Group,
-    GrowFromEdge,
     Line,
     MarkupText,
     Rectangle,
@@ -35,6 +34,7 @@ from manim import (
 
 from cnnanim.draw import colors
 from cnnanim.draw.layout import SAFE_LEFT, SAFE_RIGHT
+from cnnanim.draw.mobjects import grow_bars, hbar
 from cnnanim.draw.text import (
     MONO,
     CachedMarkupText,
@@ -47,7 +47,6 @@ from cnnanim.draw.text import (
 from cnnanim.explain.fit import MAX_ROWS
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
-from cnnanim.network.presets import class_label
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
@@ -111,8 +110,6 @@ class Softmax(CnnScene):
 
     def setup(self) -> None:
         super().setup()
-        self.data = self.get_softmax_data()
-        self.class_labels = [class_label(n, self.lang) for n in self.data.class_names]
         self.rows = self.data.rows
         self.place_table(self.rows.rows)
 
@@ -128,7 +125,7 @@ class Softmax(CnnScene):
         self.row_top = self.header_y - (HEADER_Y - ROW_TOP)
 
     # -- data ---------------------------------------------------------------------------------
-    def get_softmax_data(self) -> SoftmaxData:
+    def get_data(self) -> SoftmaxData:
         """Every number shown, from the trace (see :func:`softmax_data`)."""
         return softmax_data(self.trace)
 
@@ -270,10 +267,7 @@ class Softmax(CnnScene):
         out = VGroup()
         for i, v in enumerate(self.row_values(values)):
             y = self.row_y(i)
-            length = max(float(v) * BAR_MAX, 0.005)
-            bar = Rectangle(width=length, height=0.3, stroke_width=0, fill_color=color,
-                            fill_opacity=1)
-            bar.move_to([left + length / 2, y, 0])
+            bar = hbar(v, left, y, max_length=BAR_MAX, height=0.3, color=color, min_length=0.005)
             base = Line([left, y - 0.19, 0], [left, y + 0.19, 0], stroke_width=1.5,
                         color=colors.INK)
             val = cached_text(fmt(v, decimals), font=MONO, font_size=VALUE_SIZE, color=colors.INK)
@@ -294,7 +288,7 @@ class Softmax(CnnScene):
         """A highlight around row ``i`` from the class name to x = ``right``."""
         y = self.row_y(i)
         left = max(NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
-                                    for n in self.row_names), SAFE_LEFT - 0.15)
+                                    for n in self.row_names), SAFE_LEFT - 0.02)
         r = Rectangle(width=right - left, height=ROW_PITCH - 0.04,
                       stroke_color=colors.HIGHLIGHT, stroke_width=3)
         r.move_to([(right + left) / 2, y, 0])
@@ -392,8 +386,7 @@ class Softmax(CnnScene):
     # -- verbs ----------------------------------------------------------------------------------
     def grow_bars(self, bars: VGroup, header, *more, run_time: float) -> None:
         """The bars grow from their base line while their header, values and ``more`` fade in."""
-        self.play(FadeIn(header), *[GrowFromEdge(r[0], LEFT) for r in bars],
-                  *[FadeIn(VGroup(r[1], r[2])) for r in bars], *more, run_time=run_time)
+        self.play(FadeIn(header), *grow_bars(bars), *more, run_time=run_time)
 
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
