@@ -182,7 +182,9 @@ def test_overview_renders(tmp_path, trace):
     _, beats = check_video(r)
     assert 20 <= beats <= 40
     scene = r.scene_object
-    assert [b.key for _, _, b in scene.beats] == list(ov.Overview.NARRATION)
+    variants = ("input_grey", "block1_one")  # said of a grey input, of one map per layer
+    assert [b.key for _, _, b in scene.beats] == [k for k in ov.Overview.NARRATION
+                                                  if k not in variants]
     assert inside_frame(scene) == []
     # the whole network is on screen before the first beat is half over
     t0, t1, _ = scene.beats[0]

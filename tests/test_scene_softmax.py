@@ -74,12 +74,16 @@ def test_fmt_exp():
 
 
 def test_narration_has_both_languages_and_fills(traces):
-    values = sm_data.softmax_data(traces["explainer"][1]).narration_values()
+    data = sm_data.softmax_data(traces["explainer"][1])
+    assert data.narration_values()["n_word"] == "ten"
+    assert data.narration_values("zh")["n_word"] == "十"
     for key, texts in sm.Softmax.NARRATION.items():
         assert set(texts) >= {"en", "zh"}, key
         for lang in ("en", "zh"):
+            values = data.narration_values(lang)
             for how in ("how_shift", "how_plain"):  # the scene fills {how} from its WORDS
-                filled = texts[lang].format(how=sm.Softmax.WORDS[how][lang], **values)
+                filled = texts[lang].format(how=sm.Softmax.WORDS[how][lang].format(**values),
+                                            **values)
                 assert "{" not in filled and filled.strip(), (key, lang)
 
 

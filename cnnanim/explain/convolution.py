@@ -85,33 +85,43 @@ def shown_sum(terms, total: float) -> ShownSum:
     return ShownSum(written, shown, not adds_up(written, shown))
 
 
-def window_strings(win: ConvWindow, traced: float) -> dict:
+def window_strings(win: ConvWindow, traced: float, listed: int | None = None) -> dict:
     """The exact strings a slide step draws for ``win``.
 
     ``traced`` is the output value the trace holds at the window (float32, as the network
     computed it): the total drawn is that value, so it matches the output map (the float64 sum
-    of the terms can round the other way).
+    of the terms can round the other way). ``listed`` (default: all) is how many channel sums
+    the addition writes one by one; the other channels' sums are added up into one term, their
+    real sum.
 
     Keys: ``patches``, ``kernels``, ``products`` (C x K x K nested lists), ``sums`` (C),
-    ``bias``, ``total``; ``channel_sums`` (C :class:`ShownSum`: each channel's products -> its
-    sum), ``addition`` (the :class:`ShownSum` channel sums + bias -> total) and ``formula``
+    ``bias``, ``total``; ``rest`` (the one term of the channels not listed, or None);
+    ``channel_sums`` (C :class:`ShownSum`: each channel's products -> its sum), ``addition``
+    (the :class:`ShownSum` listed channel sums [+ rest] + bias -> total) and ``formula``
     (``"s1 + s2 + s3 + bias b = total"``, the addition on one line).
     """
     def grid(a):
         return [[[fmt(float(v)) for v in row] for row in ch] for ch in a]
 
-    sums = [fmt(float(s)) for s in win.channel_sums]
-    addition = shown_sum(list(win.channel_sums) + [win.bias], traced)
+    c_in = len(win.channel_sums)
+    listed = c_in if listed is None else max(0, min(int(listed), c_in))
+    terms = [float(v) for v in win.channel_sums[:listed]]
+    rest = float(np.sum(win.channel_sums[listed:])) if listed < c_in else None
+    if rest is not None:
+        terms.append(rest)
+    addition = shown_sum(terms + [win.bias], traced)
     return {
         "patches": grid(win.patches),
         "kernels": grid(win.kernels),
         "products": grid(win.products),
-        "sums": sums,
+        "sums": [fmt(float(s)) for s in win.channel_sums],
         "bias": fmt(win.bias),
         "total": addition.total,
+        "rest": None if rest is None else fmt(rest),
         "channel_sums": [shown_sum(p.ravel(), s) for p, s in zip(win.products, win.channel_sums)],
         "addition": addition,
-        "formula": " + ".join(sums) + " + bias " + fmt(win.bias) + " = " + addition.total,
+        "formula": " + ".join(addition.terms[:-1]) + " + bias " + fmt(win.bias) + " = "
+                   + addition.total,
     }
 
 

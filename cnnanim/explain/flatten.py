@@ -14,13 +14,15 @@ def traced_cells(pooled: np.ndarray) -> list[tuple[int, int, int]]:
     """Cells (channel, row, col) whose journey into the vector the scene shows.
 
     The first cell, the start of the second row, the start of the second channel (these show
-    the order) and the strongest activation of the whole tensor.
+    the order; each once, when there is such a row or channel) and the strongest activation of
+    the whole tensor.
     """
     c, h, w = pooled.shape
     strongest = tuple(int(i) for i in np.unravel_index(int(np.argmax(pooled)), pooled.shape))
-    cells = [(0, 0, 0), (0, 1, 0), (min(1, c - 1), 0, 0)]
-    if strongest not in cells:
-        cells.append(strongest)
+    cells: list[tuple[int, int, int]] = []
+    for cell in [(0, 0, 0), (0, min(1, h - 1), 0), (min(1, c - 1), 0, 0), strongest]:
+        if cell not in cells:  # one channel (or one row): no second channel (or row) to show
+            cells.append(cell)
     return cells
 
 

@@ -97,11 +97,6 @@ def leftover_cells(m: int, leftover: int) -> list[tuple[int, int]]:
     return [(r, c) for r in range(m) for c in range(m) if r in last or c in last]
 
 
-def plural(n: int, word: str) -> str:
-    """``1 cell`` / ``2 cells`` (English; Chinese narration uses the bare number)."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 @dataclass(frozen=True)
 class ConvExample:
     """One convolution of the crop with one kernel.
@@ -165,9 +160,12 @@ def example_data(trace, layer: str, neuron: int, n: int, k: int, p: int, s: int,
 
 
 def seed_data(seed_trace, neuron: int) -> dict:
-    """The seed model's padded first layer: its grey input ``image``, the ``conv_1_1`` ``map`` of
-    ``neuron``, the size ``check`` and its ``n``, ``k``, ``p`` and output side ``m``."""
+    """A padded first layer (the seed model's, or any model's that pads): its input ``image``
+    ((H, W) grey, or (H, W, 3) colour), the ``conv_1_1`` ``map`` of ``neuron``, the size
+    ``check`` and its ``n``, ``k``, ``p`` and output side ``m``."""
     st = seed_trace["conv_1_1"]
     check = maths.check_conv(st.input.shape[1], st.kernel_size, st.padding, st.stride)
-    return dict(image=seed_trace.image[0], map=st.output[neuron], check=check,
+    image = seed_trace.image
+    image = image[0] if len(image) == 1 else np.transpose(image, (1, 2, 0))
+    return dict(image=image, map=st.output[neuron], check=check,
                 n=st.input.shape[1], k=st.kernel_size, p=st.padding, m=st.output.shape[1])

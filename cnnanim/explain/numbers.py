@@ -22,3 +22,26 @@ def symmetric_range(values: np.ndarray) -> float:
     """The largest magnitude in ``values`` (a diverging scale's half-range; 1 if all zero)."""
     m = float(np.max(np.abs(values))) if np.size(values) else 0.0
     return m if m > 0 else 1.0
+
+
+_WORDS = {"en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve"),
+          "zh": ("零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")}
+
+
+def number_word(n: int, lang: str = "en") -> str:
+    """A count as a sentence says it: ``ten`` / ``十`` (``两`` before a measure word) up to
+    twelve, digits above (``64``)."""
+    words = _WORDS.get(lang, _WORDS["en"])
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 cell`` / ``2 cells`` (English; Chinese narration uses the bare number)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def counted(n: int, word: str) -> str:
+    """``one map`` / ``ten maps`` / ``64 maps``: a count in words (see :func:`number_word`)
+    and an English noun, singular for one."""
+    return f"{number_word(n)} {word}" if n == 1 else f"{number_word(n)} {word}s"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnanim.explain.input import channel_scales
-from cnnanim.explain.numbers import fmt, symmetric_range
+from cnnanim.explain.numbers import counted, fmt, symmetric_range
 
 
 @dataclass
@@ -64,11 +64,14 @@ class OverviewData:
     def narration_values(self) -> dict[str, str]:
         """The {fields} of the narration: sizes, hyper-parameters and the prediction."""
         sizes = [c.maps.shape[1] for c in self.columns]
+        n_maps = self.columns[1].maps.shape[0] if len(self.columns) > 1 else 0
         first_pool = self.indices("pool")[0] if self.indices("pool") else len(self.columns) - 1
         first_conv = self.indices("conv")[0] if self.indices("conv") else 0
         return {
             "in_size": str(sizes[0]),
             "channels": str(self.columns[0].maps.shape[0]),
+            "n_maps": str(n_maps),
+            "maps": counted(n_maps, "map"),  # "ten maps", "one map" (English)
             "conv1": str(sizes[first_conv]),
             "pre_pool": str(sizes[first_pool - 1]),
             "pool1": str(sizes[first_pool]),

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnanim.explain import maths
-from cnnanim.explain.numbers import fmt
+from cnnanim.explain.fit import ClassRows, class_rows
+from cnnanim.explain.numbers import fmt, number_word
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -89,18 +90,26 @@ class SoftmaxData:
         """How many times the top probability exceeds the runner-up's (e to the logit gap)."""
         return float(self.exps[self.top] / self.exps[self.runner_up])
 
+    @property
+    def rows(self) -> ClassRows:
+        """The classes with a row of their own and those of the "others" row (see
+        :func:`~cnnanim.explain.fit.class_rows`)."""
+        return class_rows(self.probabilities)
+
     def shown_sums(self) -> list[tuple[list[str], str, bool]]:
-        """Each sum the scene writes: its shown terms, its shown total and whether the terms add
-        up to it (when not, the scene marks the total as rounded). The exponentials (4
-        significant digits), the probabilities and the rescaled logits (4 decimals)."""
+        """Each sum the scene writes: its shown terms (one per row: the "others" row's is the
+        real sum of its classes), its shown total and whether the terms add up to it (when
+        not, the scene marks the total as rounded). The exponentials (4 significant digits),
+        the probabilities and the rescaled logits (4 decimals)."""
         def four(v: float) -> str:
             return fmt(v, 4)
 
         out = []
+        rows = self.rows
         for values, total, formatter in ((self.exps, self.total, fmt_exp),
                                           (self.probabilities, float(np.sum(self.probabilities)), four),
                                           (self.rescaled, float(np.sum(self.rescaled)), four)):
-            terms = [formatter(float(v)) for v in values]
+            terms = [formatter(float(v)) for v in rows.values(values)]
             shown = formatter(total)
             out.append((terms, shown, adds_up(terms, shown, formatter)))
         return out
@@ -113,8 +122,9 @@ class SoftmaxData:
         q = parse_shown(fmt_exp(self.exps[t])) / parse_shown(fmt_exp(self.total))
         return fmt(q, 4) == fmt(self.probabilities[t], 4)
 
-    def narration_values(self) -> dict[str, str]:
-        """The {fields} the narration fills in."""
+    def narration_values(self, lang: str = "en") -> dict[str, str]:
+        """The {fields} the narration fills in (``n_word``: the number of classes as a
+        ``lang`` sentence says it, ``ten`` / ``十``)."""
         t = self.top
         return {
             "top": self.top_name,
@@ -126,6 +136,8 @@ class SoftmaxData:
             "gap": fmt(self.logit_gap, 2),
             "ratio": fmt(self.exp_ratio, 1),
             "second": self.class_names[self.runner_up],
+            "n_classes": str(len(self.class_names)),
+            "n_word": number_word(len(self.class_names), lang),
         }
 
 

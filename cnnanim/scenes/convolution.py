@@ -54,8 +54,9 @@ from cnnanim.explain.convolution import (
     slide_steps,
     window_strings,
 )
+from cnnanim.explain.fit import MAX_ROWS, shown_count
 from cnnanim.explain.maths import ConvWindow
-from cnnanim.explain.numbers import fmt
+from cnnanim.explain.numbers import fmt, plural
 from cnnanim.scenes.base import SWAP_TIME, CnnScene
 from cnnanim.speech.narration import Beat
 
@@ -64,6 +65,10 @@ SMALL = 20
 NUMBER = 24
 #: Secondary words (headers, notes): a grey that still reaches 5.7:1 on white.
 GREY = "#666666"
+#: Least room between conv-elastic's line of the maps without a row and the count beside it.
+MORE_GAP = 0.3
+#: Least room between the products and the column of channel sums at their right.
+COLUMN_GAP = 0.15
 #: Longest a plain fade that brings in what a sentence names may take (s), so the picture is
 #: there while the sentence is spoken.
 QUICK = 0.6
@@ -72,6 +77,11 @@ QUICK = 0.6
 def quick(b: Beat, fraction: float) -> float:
     """``fraction`` of beat ``b``, but at most :data:`QUICK` seconds."""
     return min(b.part(fraction), QUICK)
+
+
+def one_or_many(key: str, n: int) -> str:
+    """Words ``key``, or ``key_one`` (said of a single input map) when ``n`` is 1."""
+    return f"{key}_one" if n == 1 else key
 
 
 def baseline(text) -> float:
@@ -133,11 +143,26 @@ class ConvScene(CnnScene):
         self.positions = choose_positions(out)[skip:]
         self.steps = slide_steps(self.trace, self.layer, self.neuron, self.positions)
 
+    @property
+    def listed(self) -> int:
+        """Channel sums an addition writes one by one: all when they fit a column, else the
+        first ``MAX_ROWS - 1`` (the others' sums are added up into one term)."""
+        return shown_count(self.stage.input.shape[0])
+
     def get_step_strings(self, steps: list[ConvWindow] | None = None) -> list[dict]:
         """The strings drawn at each written-out window (see :func:`window_strings`); the total
         is the traced output value there."""
-        return [window_strings(w, self.out_values[w.row, w.col])
+        return [window_strings(w, self.out_values[w.row, w.col], self.listed)
                 for w in (self.steps if steps is None else steps)]
+
+    def term_names(self, key: str | None = None) -> list[str]:
+        """Names of an addition's channel terms: each listed channel, then the channels added
+        up into one term (``in 9–63``); each put into words ``key`` (``Σ {c}``) if given."""
+        c_in = self.stage.input.shape[0]
+        names = [self.channel_name(c, c_in) for c in range(self.listed)]
+        if self.listed < c_in:
+            names.append(self.words("in_range", a=self.listed, b=c_in - 1))
+        return names if key is None else [self.words(key, c=n) for n in names]
 
     def get_revealed(self, n_cells: int) -> np.ndarray:
         """The output map with its first ``n_cells`` cells and the written-out windows shown."""
@@ -386,13 +411,24 @@ class ConvElastic(ConvScene):
                                  stroke_width=3, max_tip_length_to_length_ratio=0.25))
         return arrows
 
-    def get_count(self, out_map: FeatureMap):
-        """``3 inputs × 10 neurons = 30 kernels`` at the bottom right."""
+    def count_values(self) -> dict:
+        """The layer's counts of inputs, neurons and kernels, as numbers (``n_in``...) and in
+        English words (``inputs``: ``3 inputs``, ``1 input``...)."""
         d = self.data
-        count = self.get_words("count", SMALL, n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels)
+        return dict(n_in=d.n_in, n_out=d.n_out, n_kernels=d.n_kernels,
+                    inputs=plural(d.n_in, "input"), neurons=plural(d.n_out, "neuron"),
+                    kernels=plural(d.n_kernels, "kernel"))
+
+    def get_count(self, out_map: FeatureMap, more=None):
+        """``3 inputs × 10 neurons = 30 kernels`` at the bottom right (narrowed to the room
+        right of the ``more`` line beside it, if any)."""
+        count = self.get_words("count", SMALL, **self.count_values())
         count.move_to([out_map.get_center()[0], CONTENT_BOTTOM + count.height / 2, 0])
         if count.get_right()[0] > SAFE_RIGHT:
             count.shift(LEFT * (count.get_right()[0] - SAFE_RIGHT))
+        if more is not None and count.get_left()[0] < more.get_right()[0] + MORE_GAP:
+            count.scale_to_fit_width(SAFE_RIGHT - more.get_right()[0] - MORE_GAP)
+            count.align_to([SAFE_RIGHT, 0, 0], RIGHT).align_to([0, CONTENT_BOTTOM, 0], DOWN)
         return count
 
     def rows_middle(self, rows: Group) -> float:
@@ -404,6 +440,8 @@ class ConvElastic(ConvScene):
         plus = VGroup(Circle(radius=0.32, color=colors.INK, stroke_width=3),
                       cached_text("+", font_size=40, color=colors.INK))
         plus.move_to([rows[0][3].get_right()[0] + 1.0, self.rows_middle(rows), 0])
+        if self.data.n_in == 1:  # nothing to add up: the node only adds the bias
+            return VGroup(plus, VGroup())
         plus_label = self.get_words("sum_of", SMALL, n=self.data.n_in)
         plus_label.next_to(plus, DOWN, buff=0.12)
         plus_label.align_to(plus.get_center() + RIGHT * 0.15, LEFT)  # clear of the lines
@@ -419,8 +457,12 @@ class ConvElastic(ConvScene):
             lines.add(Line(start, centre - 0.32 * unit, color=colors.INK, stroke_width=2.5))
         if more is not None:  # the other channels join from below
             corner = np.array([centre[0], more.get_center()[1], 0])
-            lines.add(Line(more.get_right() + RIGHT * 0.1, corner, color=GREY, stroke_width=2.5),
-                      Line(corner, plus[1].get_bottom() + DOWN * 0.05, color=GREY,
+            start = more.get_right() + RIGHT * 0.1
+            if start[0] >= corner[0]:  # a long line of words reaches under the sum: from its top
+                corner = np.array([centre[0], more.get_top()[1] + 0.05, 0])
+            else:
+                lines.add(Line(start, corner, color=GREY, stroke_width=2.5))
+            lines.add(Line(corner, plus[1].get_bottom() + DOWN * 0.05, color=GREY,
                            stroke_width=2.5))
         return lines
 
@@ -481,21 +523,23 @@ class ConvElastic(ConvScene):
     def construct(self) -> None:
         d = self.data
         h, w = d.output.shape
-        title = self.get_title(self.words("title", layer=self.layer, n=d.n_in))
+        title = self.get_title(self.words(one_or_many("title", d.n_in), layer=self.layer,
+                                          n=d.n_in))
         rows = self.get_rows()
         more = self.get_more(rows)
         big = self.get_big_inputs(rows, more)
-        with self.beat("inputs", layer=self.layer, neuron=self.neuron, n_in=d.n_in) as b:
+        with self.beat(one_or_many("inputs", d.n_in), layer=self.layer, neuron=self.neuron,
+                       n_in=d.n_in) as b:
             self.show_opening(b, title, big)
 
         headers = self.get_headers(rows)
         arrows = self.get_arrows(rows)
         plus = self.get_plus(rows)
         out_map = self.output_map = self.place_output_map(rows, plus[0])
-        count = self.get_count(out_map)
+        count = self.get_count(out_map, more)
         small = Group(*[Group(r[1], r[0]) for r in rows], *([more] if more else []))
-        with self.beat("kernels", k=self.k, n_in=d.n_in, n_out=d.n_out,
-                       n_kernels=d.n_kernels) as b:
+        with self.beat(one_or_many("kernels", d.n_in), k=self.k,
+                       **self.count_values()) as b:
             start = self.renderer.time
             self.play(ReplacementTransform(big, small), run_time=b.part(0.15))
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
@@ -513,7 +557,7 @@ class ConvElastic(ConvScene):
 
         lines = self.get_sum_lines(rows, plus, more)
         arrow, bias_txt = self.get_bias_arrow(plus, out_map)
-        with self.beat("sum", bias=fmt(d.bias)) as b:
+        with self.beat(one_or_many("sum", d.n_in), bias=fmt(d.bias)) as b:
             self.play(Create(lines), FadeIn(plus), run_time=quick(b, 0.15))
             self.play(*[FadeOut(r[3].copy(), target_position=plus[0]) for r in rows],
                       run_time=b.part(0.2))
@@ -523,6 +567,8 @@ class ConvElastic(ConvScene):
 
         out_label = self.get_size_label(out_map, buff=0.12)
         legend = self.get_legend(out_map).next_to(out_label, DOWN, buff=0.2)
+        if legend.get_right()[0] > SAFE_RIGHT:  # its "+v" stays inside the safe area
+            legend.shift(LEFT * (legend.get_right()[0] - SAFE_RIGHT))
         with self.beat("output", h=h, w=w) as b:
             self.play(FadeIn(out_label), FadeIn(legend), run_time=quick(b, 0.15))
 
@@ -571,13 +617,14 @@ class ConvSlide(ConvScene):
         """The input: the photo for an image; for a deeper layer a stack of all its maps, with
         map ``channel`` in front (its window is the one drawn)."""
         x = self.stage.input
-        h = self.INPUT_H - (self.STACK_STEP * (self.c_in - 1) if self.deep else 0)
+        depth = min(self.c_in, MAX_ROWS)  # maps drawn in the stack: the front one and the next
+        h = self.INPUT_H - (self.STACK_STEP * (depth - 1) if self.deep else 0)
         if x.shape[0] == 3 and self.is_first_layer():
             return FeatureMap(x.transpose(1, 2, 0), scale="rgb", height=h)
         if x.shape[0] == 1 and self.is_first_layer():
             return FeatureMap(x[0], scale="input", height=h)
         vmax = colors.symmetric_range(x)
-        order = [c for c in range(self.c_in) if c != channel][::-1] + [channel]
+        order = [c for c in range(self.c_in) if c != channel][:depth - 1][::-1] + [channel]
         maps = Group()
         for i, c in enumerate(order):
             back = len(order) - 1 - i
@@ -674,7 +721,7 @@ class ConvSlide(ConvScene):
         """The channel sums of ``win``, the bias and the total, added up in a column: under the
         products for an image, at the right for a deeper layer (more rows)."""
         shown = self.strings_of(win)["addition"]
-        names = [self.words("sum_name", c=self.channel_name(c)) for c in range(self.c_in)]
+        names = self.term_names("sum_name")
         if not self.deep:
             col = self.get_addition(shown, names, pitch=0.38, mark_at=RIGHT)
             prod = below[0][4]
@@ -682,6 +729,9 @@ class ConvSlide(ConvScene):
             return col
         pitch = 0.38
         col = self.get_addition(shown, names, pitch=pitch, size=22)
+        room = SAFE_RIGHT - below[0][4].get_right()[0] - COLUMN_GAP  # right of the products
+        if col.width > room:  # long names (``Σ in 9–63``): narrowed to the room
+            col.scale(room / col.width)
         col.move_to([SAFE_RIGHT - col.width / 2, 0, 0])
         col.align_to([0, CONTENT_TOP, 0], UP)
         return col
@@ -749,7 +799,7 @@ class ConvSlide(ConvScene):
                       run_time=b.part(share * 0.25))
             self.wait(b.part(share * 0.1))
             shown = row
-        rest = [col.terms[c] for c in range(self.c_in) if c not in full]
+        rest = [t for c, t in enumerate(col.terms[:-1]) if c not in full]  # (the bias is last)
         if rest:
             self.play(*[FadeIn(t) for t in rest], run_time=quick(b, 0.1))
         return shown
@@ -797,16 +847,17 @@ class ConvSlide(ConvScene):
         windows = self.get_windows(maps[0], out_map, first)
         patches = self.get_patch_row(first)
         zoom = zoom_lines(windows[0], patches[0][0])
-        with self.beat("intro", k=self.k, n_in=self.c_in) as b:
+        with self.beat(one_or_many("intro", self.c_in), k=self.k, n_in=self.c_in) as b:
             # the window and the patches it covers in every channel come with the maps
             self.show_opening(b, title, *maps, windows[0], zoom, patches)
 
         col = self.get_column(first, self.get_grid_row(first, 0))
-        with self.beat("products") as b:
+        with self.beat(one_or_many("products", self.c_in)) as b:
             shown = self.write_channels(maps, first, patches, windows, zoom, col, b)
 
         leader = self.get_leader(col, out_map, first)
-        with self.beat("total", bias=strings[0]["bias"], value=strings[0]["total"]) as b:
+        with self.beat(one_or_many("total", self.c_in), bias=strings[0]["bias"],
+                       value=strings[0]["total"]) as b:
             self.play(FadeIn(col.terms[-1]), Create(col.rule), run_time=quick(b, 0.15))
             self.play(FadeIn(col.result), FadeIn(col.mark), run_time=quick(b, 0.15))
             self.play(Create(leader), Create(windows[1]), run_time=b.part(0.15))
@@ -863,21 +914,39 @@ class ConvDeep(ConvScene):
         in_vmax = colors.symmetric_range(x)
         w_vmax = colors.symmetric_range(st.weight)
         cards = []
-        for c in range(c_in):
+        for c in range(self.listed):
             m = self.get_input_map(c, self.MAP, in_vmax)
             kern = self.get_kernel_swatch(st.weight[self.neuron, c], w_vmax, self.SWATCH)
             kern.next_to(m, UP, buff=0.08).align_to(m, RIGHT)
             name = label(self.channel_name(c, c_in), SMALL, lang=self.lang)
             name.next_to(m, UP, buff=0.1).align_to(m, LEFT)
             cards.append(Group(m, kern, name))
+        self.more_card = self.get_more_card() if self.listed < c_in else None
         return self.place_cards(Group(*cards))
 
+    def get_more_card(self) -> Group:
+        """Where the next card would be: ``+ 55 more`` and which (``in 9–63``); the sum
+        of their channel sums goes under it. Parts: an empty slot as large as a map, an empty
+        room above it as tall as a kernel, the words."""
+        c_in = self.stage.input.shape[0]
+        slot = Rectangle(width=self.MAP, height=self.MAP, stroke_width=0)
+        room = Rectangle(width=self.MAP, height=self.SWATCH, stroke_width=0)
+        room.next_to(slot, UP, buff=0.08)
+        words = VGroup(self.get_words("more_maps", SMALL, GREY, n=c_in - self.listed),
+                       self.get_words("in_range", SMALL, GREY, a=self.listed, b=c_in - 1))
+        words.arrange(DOWN, buff=0.12)
+        if words.width > self.MAP:
+            words.scale_to_fit_width(self.MAP)
+        return Group(slot, room, words.move_to(slot))
+
     def place_cards(self, cards: Group) -> Group:
-        """Cards in rows of five from the top-left of the content, room under each for its sum."""
-        per_row = 5 if len(cards) > 5 else len(cards)
+        """Cards (and the card of the maps left out) in rows of five from the top-left of the
+        content, room under each for its sum."""
+        items = list(cards) + ([self.more_card] if self.more_card is not None else [])
+        per_row = 5 if len(items) > 5 else len(items)
         cells = Group(*[Group(c, Rectangle(width=self.MAP, height=0.36, stroke_width=0)
-                              .next_to(c[0], DOWN, buff=0.06)) for c in cards])
-        cells.arrange_in_grid(rows=-(-len(cards) // per_row), cols=per_row, buff=self.GAP)
+                              .next_to(c[0], DOWN, buff=0.06)) for c in items])
+        cells.arrange_in_grid(rows=-(-len(items) // per_row), cols=per_row, buff=self.GAP)
         cells.align_to([SAFE_LEFT, 0, 0], LEFT).align_to([0, CONTENT_TOP, 0], UP)
         return cards
 
@@ -904,17 +973,20 @@ class ConvDeep(ConvScene):
     def get_sum_labels(self, cards: Group, win: ConvWindow) -> VGroup:
         """``Σ s`` under each card's map: the dot product of its kernel with its window."""
         sums = VGroup()
-        for card, s in zip(cards, win.channel_sums):
+        under = [c[0] for c in cards] + ([self.more_card[0]] if self.more_card else [])
+        values = list(win.channel_sums[:self.listed])
+        if self.more_card:  # the maps left out: the sum of their channel sums
+            values.append(float(np.sum(win.channel_sums[self.listed:])))
+        for slot, s in zip(under, values):
             t = VGroup(label("Σ", 22), number(float(s), 2, 22)).arrange(RIGHT, buff=0.1)
-            sums.add(t.next_to(card[0], DOWN, buff=0.08))
+            sums.add(t.next_to(slot, DOWN, buff=0.08))
         return sums
 
     def get_total(self, win: ConvWindow, cards: Group, out_map: FeatureMap) -> VGroup:
         """The channel sums, the bias and the total added up in a column between the cards and
         the output map."""
         shown = self.get_step_strings([win])[0]["addition"]
-        names = [self.channel_name(c) for c in range(win.patches.shape[0])]
-        col = self.get_addition(shown, names, pitch=0.37, size=22)
+        col = self.get_addition(shown, self.term_names(), pitch=0.37, size=22)
         left = cards.get_right()[0] + 0.35
         right = out_map.get_left()[0] - 0.25
         col.move_to([(left + right) / 2, 0, 0]).align_to([0, CONTENT_TOP, 0], UP)
@@ -939,19 +1011,25 @@ class ConvDeep(ConvScene):
         cards = self.get_cards()
         out_map, out_label = self.place_output_map(cards)
         self.output_map = out_map
-        with self.beat("inputs", layer=self.layer, n_in=c_in, prev=self.prev_stage_name()) as b:
-            self.show_opening(b, title, *[Group(c[0], c[2]) for c in cards])
+        grey = "_grey" if self.trace.in_channels == 1 else ""
+        with self.beat("inputs" + grey, layer=self.layer, n_in=c_in, maps=plural(c_in, "map"),
+                       prev=self.prev_stage_name()) as b:
+            more = [self.more_card[2]] if self.more_card else []
+            self.show_opening(b, title, *[Group(c[0], c[2]) for c in cards], *more)
         with self.beat("kernels", neuron=self.neuron, k=self.k, n_in=c_in,
+                       kernels=plural(c_in, "kernel"),
                        n_weights=self.n_weights) as b:
             self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.3))
             self.play(FadeIn(out_map), FadeIn(out_label), run_time=quick(b, 0.2))
 
         first, s = self.steps[0], strings[0]
         boxes, sums, col, cell, leader = self.get_step(cards, out_map, first)
-        with self.beat("sums", row=first.row, col=first.col, n_in=c_in) as b:
+        with self.beat("sums", row=first.row, col=first.col, n_in=c_in,
+                       sums=plural(c_in, "channel sum")) as b:
             self.play(Create(boxes), run_time=b.part(0.2))
             self.play(FadeIn(sums), run_time=quick(b, 0.2))
-        with self.beat("total", n_in=c_in, bias=s["bias"], value=s["total"]) as b:
+        with self.beat(one_or_many("total", c_in), n_in=c_in, bias=s["bias"],
+                       value=s["total"]) as b:
             self.play(*[ReplacementTransform(t[1].copy(), row[1])
                         for t, row in zip(sums, col.terms)],
                       *[FadeIn(row[0]) for row in col.terms[:-1]], run_time=b.part(0.2))

@@ -15,17 +15,20 @@ from manim import (
     Group,
     Line,
     Rectangle,
+    SurroundingRectangle,
     Text,
     Transform,
     VGroup,
 )
 
 from cnnanim.draw import colors
+from cnnanim.draw.layout import SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import FeatureMap
 from cnnanim.draw.text import MONO, NumberText, cached_text, label, number
 from cnnanim.draw.vectors import VectorStrip
+from cnnanim.explain.fit import shown_count
 from cnnanim.explain.flatten import FlattenData, ShownSum, flatten_data, shown_sum
-from cnnanim.explain.numbers import decimals_for, fmt
+from cnnanim.explain.numbers import decimals_for, fmt, plural
 from cnnanim.scenes.base import SWAP_TIME, CnnScene
 
 #: Colour scale of maps and of the flattened vector: red-white-blue, zero as white as the page.
@@ -82,7 +85,8 @@ class Flatten(CnnScene):
         ticks = strip.get_boundaries(c)
         strip_label = self.get_strip_label(strip, "vector", buff=0.1, n=n)
         segment = self.place_segment(strip)
-        with self.beat("maps", pool=d.pool_stage, c=c, h=h, w=w, n=n) as b:
+        with self.beat("maps", pool=d.pool_stage, c=c, maps=plural(c, "map"), h=h, w=w,
+                       n=n) as b:
             start = self.renderer.time
             self.show_opening(b, title, maps, big)
             self.wait_for_words(b, start, str(n))  # "... flatten unrolls them into 1690 numbers"
@@ -172,13 +176,19 @@ class Flatten(CnnScene):
         line = self.place_cell_line(cell, j)
         mark = strip.get_mark(i)
         near = ch == 0 and r < ROWS_SHOWN  # shown enlarged: travel between the enlarged views
-        fm = big if near else maps[ch][0]
         end = segment[0].position(i) if near else strip.position(i)
-        boxes = VGroup(fm.get_cell_box(r, c, stroke_width=4))
+        if maps.more is not None and ch >= len(maps) - 1:  # a channel not drawn: from "+ N more"
+            boxes = VGroup(SurroundingRectangle(maps.more, color=colors.HIGHLIGHT, buff=0.08,
+                                                stroke_width=4))
+            start = maps.more.get_center()
+        else:
+            fm = big if near else maps[ch][0]
+            boxes = VGroup(fm.get_cell_box(r, c, stroke_width=4))
+            start = fm.cell_center(r, c)
         if near:
             boxes.add(maps[ch][0].get_cell_box(r, c, stroke_width=3))
         marks = VGroup(mark, segment[0].get_mark(i)) if near else VGroup(mark)
-        dot = Dot(fm.cell_center(r, c), radius=0.07, color=colors.HIGHLIGHT)
+        dot = Dot(start, radius=0.07, color=colors.HIGHLIGHT)
         self.play(Create(boxes), FadeIn(dot), FadeIn(line), run_time=run_time * 0.25)
         self.play(dot.animate.move_to(end), run_time=run_time * 0.35)
         self.play(Create(marks), FadeOut(dot), run_time=run_time * 0.2)
@@ -187,12 +197,18 @@ class Flatten(CnnScene):
 
     # -- builders ---------------------------------------------------------------------------
     def get_maps(self, height: float = MAP_H) -> Group:
-        """The pooled channel maps in a row, each with its channel number."""
+        """The pooled channel maps in a row, each with its channel number; with more channels
+        than fit, the first ones and ``+ N more`` (the ``more`` attribute; None when all fit)."""
         groups = []
-        for ch, m in enumerate(self.data.pooled):
+        c = len(self.data.pooled)
+        shown = shown_count(c)
+        for ch, m in enumerate(self.data.pooled[:shown]):
             fm = FeatureMap(m, scale=SCALE, vmax=self.vmax, height=height)
             groups.append(Group(fm, self.get_words("ch", 20, c=ch).next_to(fm, DOWN, buff=0.08)))
-        g = Group(*groups).arrange(RIGHT, buff=0.2)
+        more = self.get_words("more_maps", 20, colors.MUTED_TEXT, n=c - shown) \
+            if shown < c else None
+        g = Group(*groups, *([more] if more is not None else [])).arrange(RIGHT, buff=0.2)
+        g.more = more
         if g.width > ROW_WIDTH:
             g.scale_to_fit_width(ROW_WIDTH)
         return g
@@ -261,11 +277,14 @@ class Flatten(CnnScene):
 
     def place_cell_line(self, cell, j: int) -> VGroup:
         """``(channel, row, col) = value → index`` of a traced cell, line ``j`` of the list at the
-        lower right; the value in its activation colour (for text)."""
+        lower right; the value in its activation colour (for text); a long line (a large
+        network's ``(56, 7, 9) = 0.097 → 14457``) narrowed to the safe area."""
         ch, r, c, i, v = cell
         line = VGroup(self.mono(f"({ch}, {r}, {c}) ="), number(v, self.vdec, LIST_SIZE,
                                                                 colors.POSITIVE),
                       self.mono(f"→ {i}")).arrange(RIGHT, buff=0.16)
+        if line.width > SAFE_RIGHT - LIST_LEFT:
+            line.scale_to_fit_width(SAFE_RIGHT - LIST_LEFT)
         line.move_to([0, LIST_TOP - LIST_STEP * (j + 1) - 0.08, 0])
         return line.align_to(np.array([LIST_LEFT, 0, 0]), LEFT)
 
@@ -279,6 +298,10 @@ class Flatten(CnnScene):
                     label("=", FORMULA_SIZE),
                     number(t.products[i], self.weight_decimals(0), FORMULA_SIZE))
         eq.arrange(RIGHT, buff=0.12).next_to(bottom, DOWN, buff=0.2)
+        if eq.get_right()[0] > SAFE_RIGHT:  # an index near either end: the product stays inside
+            eq.shift(LEFT * (eq.get_right()[0] - SAFE_RIGHT))
+        if eq.get_left()[0] < SAFE_LEFT:
+            eq.shift(RIGHT * (SAFE_LEFT - eq.get_left()[0]))
         return VGroup(line, eq)
 
     def weight_decimals(self, k: int) -> int:

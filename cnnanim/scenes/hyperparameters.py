@@ -47,11 +47,11 @@ from cnnanim.explain.hyperparameters import (
     get_crop,
     kernel_origin,
     leftover_cells,
-    plural,
     seed_data,
     size_formula,
     windows_over,
 )
+from cnnanim.explain.numbers import plural
 from cnnanim.scenes.base import CnnScene
 from cnnanim.speech.narration import Beat
 
@@ -663,7 +663,9 @@ class PaddingSeed(CnnScene):
 
     def setup(self) -> None:
         super().setup()
-        self.seed_trace = get_seed_trace(self.seed_weights)
+        # a model that pads its first layer is its own example; else the seed model is
+        self.own_model = bool(self.trace["conv_1_1"].padding) and type(self).seed_weights is None
+        self.seed_trace = self.trace if self.own_model else get_seed_trace(self.seed_weights)
         n_out = self.seed_trace["conv_1_1"].output.shape[0]
         if not 0 <= self.neuron < n_out:
             raise CnnanimError(f"neuron must be between 0 and {n_out - 1}, got {self.neuron}")
@@ -678,8 +680,9 @@ class PaddingSeed(CnnScene):
         return SEED_MAP_HEIGHT * d["n"] / (d["n"] + 2 * d["p"])
 
     def get_seed_input(self, d: dict) -> tuple[FeatureMap, VGroup]:
-        """The grey input at the left of the safe area (room left for its padding), its size above."""
-        img = FeatureMap(d["image"], scale="input", height=self.map_height(d))
+        """The input at the left of the safe area (room left for its padding), its size above."""
+        img = FeatureMap(d["image"], scale="input" if d["image"].ndim == 2 else "rgb",
+                         height=self.map_height(d))
         ring = img.cell_size * d["p"]
         img.move_to(np.array([SAFE_LEFT + 0.3 + ring + img.width / 2,
                               CONTENT_TOP - LABEL_ROOM - ring - img.height / 2, 0]))
@@ -726,7 +729,7 @@ class PaddingSeed(CnnScene):
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.get_seed_data()
-        title = self.get_title(self.words("title"))
+        title = self.get_title(self.words("title_own" if self.own_model else "title"))
         img, img_lab = self.get_seed_input(d)
         ring = self.get_padding_ring(img, d)
         padded_lab = self.get_seed_label(img, d, padded=True)
@@ -737,7 +740,8 @@ class PaddingSeed(CnnScene):
         out_cell = fmap.get_cell_box(0, 0, stroke_width=4)
         formula = self.get_words("formula", FORMULA_SIZE, formula=size_formula(d["check"]))
         formula.move_to(np.array([0, FORMULA_Y, 0]))
-        with self.beat("seed", n=d["n"], k=k, p=p) as b:
+        kind = self.words("grey" if d["image"].ndim == 2 else "colour")
+        with self.beat("own" if self.own_model else "seed", n=d["n"], k=k, p=p, kind=kind) as b:
             self.show_opening(b, title, img, img_lab)
             self.wait(b.part(0.3))
             self.play(FadeIn(ring), fade_swap(img_lab, padded_lab), Create(window),

@@ -29,6 +29,7 @@ from manim import (
 from cnnanim.draw import colors
 from cnnanim.draw.mobjects import FeatureMap, NumberGrid, zoom_lines
 from cnnanim.draw.text import label, number
+from cnnanim.explain.fit import MAX_ROWS
 from cnnanim.explain.numbers import decimals_for, fmt
 from cnnanim.explain.pooling import PoolingData, pooling_data
 from cnnanim.scenes.base import CnnScene
@@ -133,7 +134,8 @@ class Pooling(CnnScene):
         size_in = self.get_size_label(n, in_label)
         size_out = self.get_size_label(m, out_label)
         in_deck, out_deck = self.get_deck(inmap, "inputs"), self.get_deck(outmap, "outputs")
-        big_arrow, arrow_label = self.get_pool_arrow(in_deck, out_deck)
+        big_arrow, arrow_label = self.get_pool_arrow(in_deck if len(in_deck) else inmap,
+                                                     out_deck if len(out_deck) else outmap)
         with self.beat("halve", n=n, m=m) as b:
             self.play(FadeOut(view.box), Create(big_arrow), FadeIn(arrow_label),
                       run_time=b.part(0.2))
@@ -141,7 +143,7 @@ class Pooling(CnnScene):
 
         c = len(d.inputs)
         note = self.place_channels_note(big_arrow, c)
-        with self.beat("channels", c=c) as b:
+        with self.beat("channels" if c > 1 else "channels_one", c=c) as b:
             self.play(self.fade_in_behind(in_deck, out_deck), FadeIn(note),
                       run_time=b.part(0.3))
 
@@ -271,10 +273,11 @@ class Pooling(CnnScene):
 
     def get_deck(self, fmap: FeatureMap, which: str) -> Group:
         """The other channels' real maps (``inputs`` or ``outputs``), stacked behind ``fmap``
-        up and to the right, the farthest first."""
+        up and to the right, the farthest first (the next ``MAX_ROWS - 1`` of them at most: the
+        note under the arrow says how many channels there are)."""
         d = self.data
         deck = Group()
-        others = d.other_channels()
+        others = d.other_channels()[:MAX_ROWS - 1]
         for k, ch in reversed(list(enumerate(others, start=1))):
             values = getattr(d, which)[ch]
             vmax = colors.symmetric_range(d.inputs[ch])
@@ -298,14 +301,15 @@ class Pooling(CnnScene):
 
     def place_channels_note(self, arrow: Arrow, c: int) -> VGroup:
         """``c channels, each pooled on its own`` and ``no weights to learn`` under ``arrow``."""
-        note = VGroup(self.get_words("channels", LABEL_SIZE, c=c),
+        note = VGroup(self.get_words("channels" if c > 1 else "channels_one", LABEL_SIZE, c=c),
                       self.get_words("no_weights", LABEL_SIZE)).arrange(DOWN, buff=0.15)
         if note.width > arrow.width:
             note.scale_to_fit_width(arrow.width)
         return note.next_to(arrow, DOWN, buff=0.3)
 
-    def get_pool_arrow(self, in_deck: Group, out_deck: Group) -> tuple[Arrow, Text]:
-        """The arrow from the input maps to the output maps, ``max k×k, stride s`` above it."""
+    def get_pool_arrow(self, in_deck, out_deck) -> tuple[Arrow, Text]:
+        """The arrow from the input maps to the output maps (their decks, or the maps alone
+        for a single channel), ``max k×k, stride s`` above it."""
         d = self.data
         arrow = Arrow([in_deck.get_right()[0], MAP_Y, 0], [out_deck.get_left()[0], MAP_Y, 0],
                       buff=0.3, color=colors.INK, stroke_width=4)

@@ -33,7 +33,7 @@ from manim import (
 )
 
 from cnnanim.draw import colors
-from cnnanim.draw.layout import SAFE_RIGHT
+from cnnanim.draw.layout import SAFE_LEFT, SAFE_RIGHT
 from cnnanim.draw.mobjects import grow_bars, hbar
 from cnnanim.draw.text import (
     MONO,
@@ -44,14 +44,17 @@ from cnnanim.draw.text import (
     number,
     on_row,
 )
+from cnnanim.explain.fit import MAX_ROWS
 from cnnanim.explain.numbers import fmt
 from cnnanim.explain.softmax import SoftmaxData, fmt_exp, softmax_data
 from cnnanim.scenes.base import CnnScene
 
 # -- layout (scene units) --------------------------------------------------------------------
-ROW_TOP = 2.55       # y of the first class row
-ROW_PITCH = 0.47     # distance between rows
-HEADER_Y = 3.02      # y of the column headers
+ROW_TOP = 2.55       # y of the first class row (of a full table: MAX_ROWS rows)
+ROW_PITCH = 0.47     # distance between rows (of a full table)
+HEADER_Y = 3.02      # y of the column headers (of a full table)
+MAX_PITCH = 0.95     # distance between the rows of a table of few classes
+SUM_GAP = 0.52       # the sums under the bars: this far under the last row
 NAME_RIGHT = -4.55   # class names end here
 LOGIT_X = -3.85      # centre of the logit cells
 EXP_X = -2.2         # centre of the exponentials
@@ -105,6 +108,22 @@ class Softmax(CnnScene):
     default_layer = "output"
     valid_layer_kinds = ("linear",)
 
+    def setup(self) -> None:
+        super().setup()
+        self.rows = self.data.rows
+        self.place_table(self.rows.rows)
+
+    def place_table(self, n: int) -> None:
+        """Row pitch and the y of the first row and of the headers for a table of ``n`` rows: a
+        full table (``MAX_ROWS``) at :data:`ROW_TOP` / :data:`ROW_PITCH`; fewer rows further
+        apart (at most :data:`MAX_PITCH`), the table centred where the full one is."""
+        self.pitch = ROW_PITCH if n >= MAX_ROWS else min(
+            MAX_PITCH, ROW_PITCH * (MAX_ROWS - 1) / max(1, n - 1))
+        full = (HEADER_Y - ROW_TOP) + (MAX_ROWS - 1) * ROW_PITCH + SUM_GAP
+        height = (HEADER_Y - ROW_TOP) + (n - 1) * self.pitch + SUM_GAP
+        self.header_y = HEADER_Y - (full - height) / 2
+        self.row_top = self.header_y - (HEADER_Y - ROW_TOP)
+
     # -- data ---------------------------------------------------------------------------------
     def get_data(self) -> SoftmaxData:
         """Every number shown, from the trace (see :func:`softmax_data`)."""
@@ -114,21 +133,39 @@ class Softmax(CnnScene):
         """The narration's fields: the trace's numbers, the classes as the viewer's language
         names them, and how plain rescaling works on these logits."""
         d = self.data
-        values = d.narration_values()
+        values = d.narration_values(self.lang)
         values["top"] = self.class_labels[d.top]
         values["second"] = self.class_labels[d.runner_up]
-        values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain")
+        values["how"] = self.words("how_shift" if d.shift < 0 else "how_plain", **values)
         return values
 
     # -- builders -------------------------------------------------------------------------------
     def row_y(self, i: int) -> float:
-        return ROW_TOP - i * ROW_PITCH
+        """y of table row ``i``."""
+        return self.row_top - i * self.pitch
+
+    @property
+    def last_row(self) -> int:
+        return self.rows.rows - 1
+
+    @property
+    def row_names(self) -> list[str]:
+        """The name of each row: its class, and ``others (91 classes)`` for the classes without
+        a row of their own."""
+        names = [self.class_labels[k] for k in self.rows.shown]
+        if self.rows.others:
+            names.append(self.words("others", n=len(self.rows.others)))
+        return names
+
+    def row_values(self, values) -> np.ndarray:
+        """One number per row (the "others" row: the real sum over its classes)."""
+        return self.rows.values(values)
 
     def header(self, text: str, x: float, size: float = 20, markup_text: bool = False):
         """A column header centred at x = ``x`` on the header line."""
         m = (markup(text, size, colors.MUTED_TEXT) if markup_text
              else label(text, size, colors.MUTED_TEXT))
-        return m.move_to([x, HEADER_Y, 0])
+        return m.move_to([x, self.header_y, 0])
 
     def bar_header(self, text: str, left: float, markup_text: bool = True):
         """The header of the bar column starting at x = ``left``."""
@@ -140,33 +177,40 @@ class Softmax(CnnScene):
                 else "z / Σ z")
         return self.bar_header(text, RESCALE_LEFT)
 
+    def get_name(self, i: int):
+        """The name of row ``i``, right-aligned on its row (narrowed to the safe area if long)."""
+        t = on_row(label("X" + self.row_names[i], 22, lang=self.lang), self.row_y(i))
+        if t.width > NAME_RIGHT - SAFE_LEFT:
+            t.scale_to_fit_width(NAME_RIGHT - SAFE_LEFT)
+        return t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
+
     def get_names(self) -> VGroup:
         """The class names, right-aligned, one per row."""
-        names = VGroup()
-        for i, n in enumerate(self.class_labels):
-            t = on_row(label("X" + n, 22, lang=self.lang), self.row_y(i))
-            t.shift(RIGHT * (NAME_RIGHT - t.get_right()[0]))
-            names.add(t)
-        return names
+        return VGroup(*[self.get_name(i) for i in range(self.rows.rows)])
 
     def get_logit_cells(self) -> VGroup:
-        """Orange cells with the real logits, each number in the colour that reads on its cell."""
+        """Orange cells with the real logits, each number in the colour that reads on its cell
+        (the "others" row has no single logit: ``…``)."""
         rgb = colors.logit_rgb(self.data.logits)
         cells = VGroup()
-        for i, z in enumerate(self.data.logits):
+        for i, k in enumerate(self.rows.shown):
+            z = self.data.logits[k]
             box = Rectangle(width=CELL_W, height=CELL_H, stroke_color=colors.INK, stroke_width=1,
-                            fill_color=colors.rgb_to_hex(rgb[i]), fill_opacity=1)
+                            fill_color=colors.rgb_to_hex(rgb[k]), fill_opacity=1)
             box.move_to([LOGIT_X, self.row_y(i), 0])
             num_ = cached_text(fmt(z, 2), font=MONO, font_size=NUMBER_SIZE,
-                               color=colors.text_color_for(rgb[i]))
+                               color=colors.text_color_for(rgb[k]))
             num_.move_to(box)
             cells.add(VGroup(box, num_))
+        if self.rows.others:
+            cells.add(label("…", NUMBER_SIZE, colors.MUTED_TEXT).move_to(
+                [LOGIT_X, self.row_y(self.last_row), 0]))
         return cells
 
     def get_exps(self) -> VGroup:
-        """e to the power of each logit, as numbers."""
+        """e to the power of each logit, as numbers (the "others" row: their real sum)."""
         out = VGroup()
-        for i, e in enumerate(self.data.exps):
+        for i, e in enumerate(self.row_values(self.data.exps)):
             t = cached_text(fmt_exp(e), font=MONO, font_size=NUMBER_SIZE, color=colors.INK)
             t.move_to([EXP_X, self.row_y(i), 0])
             out.add(t)
@@ -180,11 +224,14 @@ class Softmax(CnnScene):
         return shown if exact else f"{shown} {self.words('rounded')}"
 
     def get_sum(self) -> VGroup:
-        """Σ e^z = total, under the exponentials."""
+        """Σ e^z = total, under the exponentials (ending where the rule ends when it is marked
+        rounded, clear of the sum of the probabilities)."""
         t = markup(f"Σ e<sup>z</sup> = {num(self.total_text(0))}", 22, lang=self.lang)
         line = Line([EXP_X - 0.8, 0, 0], [EXP_X + 0.8, 0, 0], stroke_width=1.5, color=colors.INK)
-        line.move_to([EXP_X, self.row_y(9) - 0.3, 0])
+        line.move_to([EXP_X, self.row_y(self.last_row) - 0.3, 0])
         t.next_to(line, DOWN, buff=0.1)
+        if not self.data.shown_sums()[0][2]:
+            t.align_to(line, RIGHT)
         return VGroup(line, t)
 
     def get_formula(self) -> VGroup:
@@ -215,9 +262,10 @@ class Softmax(CnnScene):
         return g.move_to([(FORMULA_LEFT + SAFE_RIGHT) / 2, FORMULA_Y, 0])
 
     def get_bars(self, values: np.ndarray, left: float, color: str, decimals: int = 4) -> VGroup:
-        """Horizontal bars (length = value) with the value written after each."""
+        """Horizontal bars (length = value) with the value written after each, one per row
+        (``values`` has one per class; the "others" row shows their real sum)."""
         out = VGroup()
-        for i, v in enumerate(values):
+        for i, v in enumerate(self.row_values(values)):
             y = self.row_y(i)
             bar = hbar(v, left, y, max_length=BAR_MAX, height=0.3, color=color, min_length=0.005)
             base = Line([left, y - 0.19, 0], [left, y + 0.19, 0], stroke_width=1.5,
@@ -228,16 +276,19 @@ class Softmax(CnnScene):
         return out
 
     def get_bar_sum(self, k: int, left: float) -> MarkupText:
-        """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column."""
+        """Σ = the shown total of sum ``k`` (see :meth:`total_text`), under a bar column (from
+        the column's left end when it is marked rounded, clear of the column at its left)."""
         t = markup(f"Σ = {num(self.total_text(k))}", 22, lang=self.lang)
-        t.move_to([left + BAR_MAX / 2, self.row_y(9) - 0.52, 0])
+        t.move_to([left + BAR_MAX / 2, self.row_y(self.last_row) - SUM_GAP, 0])
+        if not self.data.shown_sums()[k][2]:
+            t.shift(RIGHT * (left - t.get_left()[0]))
         return t
 
     def get_row_box(self, i: int, right: float) -> Rectangle:
         """A highlight around row ``i`` from the class name to x = ``right``."""
         y = self.row_y(i)
-        left = NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
-                                for n in self.class_labels)
+        left = max(NAME_RIGHT - max(label("X" + n, 22, lang=self.lang).width
+                                    for n in self.row_names), SAFE_LEFT - 0.02)
         r = Rectangle(width=right - left, height=ROW_PITCH - 0.04,
                       stroke_color=colors.HIGHLIGHT, stroke_width=3)
         r.move_to([(right + left) / 2, y, 0])
@@ -245,11 +296,11 @@ class Softmax(CnnScene):
 
     def get_logit_box(self) -> Rectangle:
         """The predicted class's row, from its name to its logit."""
-        return self.get_row_box(self.data.top, LOGIT_X + CELL_W / 2 + 0.08)
+        return self.get_row_box(self.rows.row_of(self.data.top), LOGIT_X + CELL_W / 2 + 0.08)
 
     def get_exp_box(self) -> Rectangle:
         """The predicted class's row, from its name to its exponential."""
-        return self.get_row_box(self.data.top, EXP_X + 0.85)
+        return self.get_row_box(self.rows.row_of(self.data.top), EXP_X + 0.85)
 
     def plot_xy(self, z: float, v: float = 0.0) -> np.ndarray:
         """Scene point of (z, v) in the plot of e^z."""
@@ -340,6 +391,7 @@ class Softmax(CnnScene):
     # -- storyboard -------------------------------------------------------------------------------
     def construct(self) -> None:
         d = self.data
+        top, second = self.rows.row_of(d.top), self.rows.row_of(d.runner_up)  # their rows
         values = self.get_narration_values()
         title = self.get_title(self.words("title"))
         names, cells = self.get_names(), self.get_logit_cells()
@@ -382,13 +434,13 @@ class Softmax(CnnScene):
         h_res = self.get_rescale_header()
         with self.beat("rescale", **values) as b:
             self.grow_bars(rescaled, h_res, FadeIn(r_sum), run_time=b.part(0.25))
-            top_r = self.get_highlight(rescaled[d.top][2])
+            top_r = self.get_highlight(rescaled[top][2])
             self.play(Create(top_r), run_time=b.part(0.1))
 
         with self.beat("lead", **values) as b:
-            leads = VGroup(*[self.get_highlight(cells[i]) for i in (d.top, d.runner_up)])
-            top_p = self.get_highlight(probs[d.top][2])
-            second_p = self.get_highlight(probs[d.runner_up][2])
+            leads = VGroup(*[self.get_highlight(cells[i]) for i in (top, second)])
+            top_p = self.get_highlight(probs[top][2])
+            second_p = self.get_highlight(probs[second][2])
             self.play(FadeOut(top_r), Create(leads), run_time=b.part(0.15))
             self.play(Create(top_p), Create(second_p), run_time=b.part(0.15))
 
@@ -398,5 +450,5 @@ class Softmax(CnnScene):
             self.play(FadeOut(leads), FadeOut(second_p), FadeOut(r_sum), FadeOut(rescaled),
                       FadeOut(h_res), run_time=b.part(0.08))
             self.grow_bars(hard, h_hard, run_time=b.part(0.2))
-            self.play(top_p.animate.become(self.get_highlight(probs[d.top][0])),
+            self.play(top_p.animate.become(self.get_highlight(probs[top][0])),
                       run_time=b.part(0.1))
