@@ -85,6 +85,7 @@ def test_zh_last_frame(tmp_path):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_drawn_formula_carries_the_trace_logits(trace, lang):
+    from cnnanim.network.presets import class_label
     from cnnanim.output.render import configure_scene
 
     scene = configure_scene(Flatten, lang=lang)()
@@ -93,7 +94,8 @@ def test_drawn_formula_carries_the_trace_logits(trace, lang):
         texts = "".join(drawn_texts(scene.get_logit_formula(k, full=(k == 0))))
         shown = fmt(float(trace.logits[t.class_index]), shown_sum(t).decimals)
         assert shown in texts
-        assert trace.class_names[t.class_index].replace(" ", "") in texts.replace(" ", "")
+        name = class_label(trace.class_names[t.class_index], lang)  # 浓缩咖啡 in Chinese
+        assert name.replace(" ", "") in texts.replace(" ", "")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -149,3 +151,15 @@ def test_traced_cells_show_their_value(data, lang):
     strongest = data.cells[-1]
     assert fmt(strongest[4], scene.vdec) in scene.narration_text(
         "strongest", value=fmt(strongest[4], scene.vdec), ch=strongest[0], index=strongest[3])
+
+
+def test_zh_narration_names_classes_in_chinese():
+    """Every registered scene's Chinese sentences name the explainer's classes in Chinese."""
+    from cnnanim.network.presets import EXPLAINER_CLASSES, class_label
+    from cnnanim.output.figures import scene_timeline
+    from cnnanim.scenes.registry import all_scenes
+
+    english = [n for n in EXPLAINER_CLASSES if class_label(n, "zh") != n]
+    for name in all_scenes():
+        text = " ".join(s.text for s in scene_timeline(name, lang="zh").spans())
+        assert not [n for n in english if n in text], name

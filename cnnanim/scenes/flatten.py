@@ -109,7 +109,7 @@ class Flatten(CnnScene):
 
         # -- output layer --------------------------------------------------------------------
         t = d.logits[0]
-        cls = self.trace.class_names[t.class_index]
+        cls = self.class_labels[t.class_index]
         wstrip = VectorStrip(t.weights, scale="weight").move_to([0, W_Y, 0])
         pstrip = VectorStrip(t.products, scale="weight").move_to([0, XW_Y, 0])
         wlab = self.get_strip_label(wstrip, "w", cls=cls)
@@ -140,7 +140,7 @@ class Flatten(CnnScene):
 
         if len(d.logits) > 1:
             t2 = d.logits[1]
-            cls2 = self.trace.class_names[t2.class_index]
+            cls2 = self.class_labels[t2.class_index]
             f2 = self.get_logit_formula(1, full=False).next_to(f1, DOWN, buff=F2_GAP).align_to(
                 f1, LEFT)
             with self.beat("other", cls2=cls2, logit2=self.sums[1].total) as b:
@@ -331,7 +331,7 @@ class Flatten(CnnScene):
         t = d.logits[k]
         ss: ShownSum = self.sums[k]
         size = FORMULA_SIZE
-        name = self.trace.class_names[t.class_index]
+        name = self.class_labels[t.class_index]
         shown = d.top_terms[k]
         dec = decimals_for(t.inputs[shown], most=4)
         head = self.get_words("logit", size, colors.LOGIT_TEXT, cls=name)
