@@ -210,6 +210,8 @@ def requests_made(d) -> tuple[list[str], list[str]]:
             urls.append(m["params"]["request"]["url"])
         elif m["method"] == "Network.loadingFailed":
             p = m["params"]
+            if p.get("canceled"):  # the page stopped a clip's load itself (the slide changed
+                continue           # before it finished loading on a busy machine): no failure
             failed.append(f"{p.get('errorText')} {p.get('blockedReason', '')} ({p.get('requestId')})")
     return urls, failed
 
