@@ -11,10 +11,16 @@ Usage (from the repository root, in the project's virtualenv)::
     python bench/render_bench.py -q l --scenes input relu --no-lecture --vector-captions
     python bench/render_bench.py -q h --lecture-only --fast --jobs 2
     python bench/render_bench.py -q l --no-lecture --preview   # also `cnnanim preview` times
+    python bench/render_bench.py -q l --no-lecture --weights mine.safetensors --label mine
+    python bench/render_bench.py -q l --no-lecture --compare-hidden 64  # 10 vs 64 hidden units
 
 Wall time depends on what else runs on the machine (the load average is printed and stored);
 ``cpu/vid`` (CPU seconds of the render per video second) is steadier on a shared machine.
-Scenes and the lecture render captions-only (voice none) with the default photo and weights.
+Scenes and the lecture render captions-only (voice none) with the default photo and the
+default weights, or ``--weights`` (named ``--label`` in the table and the JSON).
+``--compare-hidden N`` renders every scene twice, one after the other: with those weights and
+with a TinyVGG of the same shape but N hidden units (randomly initialised, seed 0, written to a
+temporary file), and prints the ratio of the two per scene (target of issue 12: at most 1.3x).
 ``--vector-captions`` draws captions as vectors on every frame (the old way), for comparison.
 """
 
@@ -33,8 +39,8 @@ from pathlib import Path
 WORKER = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-kind, name, quality, out, fast, jobs, vector = sys.argv[1:8]
-fast, jobs, vector = fast == "1", int(jobs), vector == "1"
+kind, name, quality, out, fast, jobs, vector, weights = sys.argv[1:9]
+fast, jobs, vector, weights = fast == "1", int(jobs), vector == "1", weights or None
 if kind == "empty":
     from manim import Scene, tempconfig
     import os
@@ -58,15 +64,16 @@ elif kind == "lecture":
         from cnnanim.scenes.base import CnnScene
         CnnScene.raster_captions = False
     path = make_lecture(quality=quality, output=out, voice="none", progress=False, fast=fast,
-                        jobs=jobs).path
+                        jobs=jobs, weights=weights).path
 elif kind == "preview":  # what `cnnanim preview NAME` does: fast encoder, 10 fps, a still
     from cnnanim.output.render import render_scene
     path = render_scene(name, quality=quality, output=out, voice="none", fast=True, fps=10,
-                        still=True).path
+                        still=True, weights=weights).path
 else:
     from cnnanim.output.render import render_scene
     kw = {"raster_captions": False} if vector else {}
-    path = render_scene(name, quality=quality, output=out, voice="none", fast=fast, **kw).path
+    path = render_scene(name, quality=quality, output=out, voice="none", fast=fast,
+                        weights=weights, **kw).path
 wall = time.perf_counter() - t0
 import av
 with av.open(str(path)) as c:
@@ -83,15 +90,69 @@ print(json.dumps({"video_s": dur, "wall_s": wall, "cpu_s": cpu, "frames": frames
 
 
 def run(kind: str, name: str, quality: str, fast: bool, tmp: Path, jobs: int = 1,
-        vector: bool = False) -> dict:
-    """Render one thing in a fresh process and return its measurements."""
-    out = tmp / f"{kind}-{name}-{quality}.mp4"
+        vector: bool = False, weights: str | None = None, label: str = "") -> dict:
+    """Render one thing (with ``weights``, None: the default) in a fresh process and return
+    its measurements."""
+    out = tmp / f"{kind}-{name}-{quality}{'-' + label if label else ''}.mp4"
     proc = subprocess.run([sys.executable, "-c", WORKER, kind, name, quality, str(out),
-                           "1" if fast else "0", str(jobs), "1" if vector else "0"],
-                          capture_output=True, text=True)
+                           "1" if fast else "0", str(jobs), "1" if vector else "0",
+                           weights or ""], capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def make_wide_weights(hidden: int, base: str | None, path: Path, seed: int = 0) -> Path:
+    """Write a TinyVGG with the architecture and classes of ``base`` (None: the default
+    weights) but ``hidden`` hidden units, randomly initialised (torch's default, ``seed``)."""
+    from dataclasses import replace
+
+    import torch
+
+    from cnnanim.network.images import describe_preprocessing
+    from cnnanim.network.model import TinyVGG
+    from cnnanim.network.presets import check_supported
+    from cnnanim.network.weights import (
+        WeightsInfo,
+        read_weights,
+        resolve_weights,
+        save_weights,
+        state_to_numpy,
+    )
+
+    _, info = read_weights(resolve_weights(base))
+    arch = replace(info.to_preset(), name="custom", hidden_units=hidden)
+    check_supported(arch, f"--compare-hidden {hidden}")
+    torch.manual_seed(seed)
+    model = TinyVGG.from_preset(arch)
+    meta = WeightsInfo(preset="custom", class_names=list(arch.classes),
+                       preprocessing=describe_preprocessing(arch),
+                       source=f"bench/render_bench.py --compare-hidden {hidden} (untrained)",
+                       extra={"init": f"torch default, torch.manual_seed({seed})"},
+                       architecture=arch.architecture())
+    return save_weights(path, state_to_numpy(model.state_dict()), meta)
+
+
+def hidden_units_of(weights: str | None) -> int:
+    """Hidden units of the TinyVGG in ``weights`` (None: the default weights)."""
+    from cnnanim.network.weights import read_weights, resolve_weights
+
+    return read_weights(resolve_weights(weights))[1].to_preset().hidden_units
+
+
+def compare(rows: list[dict], base: str, wide: str) -> list[dict]:
+    """Per scene and quality: the ``wide`` render's wall and CPU time over the ``base`` one's."""
+    out = []
+    by = {(r["what"], r["quality"], r.get("weights")): r for r in rows if "error" not in r}
+    for (what, q, label), b in by.items():
+        w = by.get((what, q, wide))
+        if label != base or w is None or what.startswith("empty"):
+            continue
+        out.append({"what": what, "quality": q, "base_wall_s": b["wall_s"],
+                    "wide_wall_s": w["wall_s"], "wall_ratio": w["wall_s"] / b["wall_s"],
+                    "cpu_ratio": w["cpu_s"] / b["cpu_s"],
+                    "video_ratio": w["video_s"] / b["video_s"]})
+    return out
 
 
 def main() -> None:
@@ -108,6 +169,14 @@ def main() -> None:
                     help="processes for the lecture's parts (default 1)")
     ap.add_argument("--vector-captions", action="store_true",
                     help="draw captions as vectors every frame (the old way, for comparison)")
+    ap.add_argument("--weights", "-w", default=None,
+                    help="weights to render with (a name or a .safetensors file; default: "
+                         "cnnanim's default)")
+    ap.add_argument("--label", default=None,
+                    help="name of --weights in the table and the JSON (default: its file name)")
+    ap.add_argument("--compare-hidden", type=int, default=None, metavar="N",
+                    help="also render everything with an untrained TinyVGG of the same shape "
+                         "but N hidden units, and print the ratio per scene")
     ap.add_argument("--json", default="bench/results.json", help="where to write the results")
     args = ap.parse_args()
     qualities = args.quality or ["l", "h"]
@@ -116,8 +185,17 @@ def main() -> None:
 
     scenes = [] if args.lecture_only else (args.scenes or list(all_scenes()))
     rows = []
+    base = args.label or (Path(args.weights).stem if args.weights else "default")
+    wide = None
     with tempfile.TemporaryDirectory(prefix="cnnanim-bench-") as d:
         tmp = Path(d)
+        variants = [(base, args.weights)]
+        if args.compare_hidden:
+            base = f"{base} ({hidden_units_of(args.weights)} units)"
+            wide = f"{args.compare_hidden} units"
+            variants = [(base, args.weights),
+                        (wide, str(make_wide_weights(args.compare_hidden, args.weights,
+                                                     tmp / "wide.safetensors")))]
         floor = {}
         for q in qualities:
             m = run("empty", "10", q, args.fast, tmp)
@@ -129,11 +207,13 @@ def main() -> None:
         if not args.no_lecture:
             jobs += [("lecture", "lecture", q) for q in qualities]
         for kind, name, q in jobs:
-            print(f"... {name} -q{q}", file=sys.stderr, flush=True)
-            m = run(kind, name, q, args.fast, tmp, args.jobs, args.vector_captions)
-            what = {"lecture": f"lecture (-j {args.jobs})", "preview": f"preview {name}"}.get(
-                kind, name)
-            rows.append({"what": what, "quality": q, **m})
+            for i, (label, weights) in enumerate(variants):
+                print(f"... {name} -q{q} {label}", file=sys.stderr, flush=True)
+                m = run(kind, name, q, args.fast, tmp, args.jobs, args.vector_captions,
+                        weights, str(i))
+                what = {"lecture": f"lecture (-j {args.jobs})",
+                        "preview": f"preview {name}"}.get(kind, name)
+                rows.append({"what": what, "quality": q, "weights": label, **m})
     for r in rows:
         if "error" in r:
             continue
@@ -142,15 +222,22 @@ def main() -> None:
         r["ratio_to_floor"] = r["wall_per_video_s"] / floor[r["quality"]]
         r["cpu_per_video_s"] = r["cpu_s"] / r["video_s"] if r["video_s"] else float("nan")
 
-    head = (f"{'what':<22} {'q':>1} {'video s':>8} {'wall s':>8} {'wall/vid':>8} {'fps':>7} "
+    labelled = args.weights is not None or len(variants) > 1
+    width = max([22] + [len(r["what"]) + 3 + len(r.get("weights", "")) for r in rows]
+                if labelled else [22])
+
+    def name(r: dict) -> str:
+        return f"{r['what']} [{r['weights']}]" if labelled and "weights" in r else r["what"]
+
+    head = (f"{'what':<{width}} {'q':>1} {'video s':>8} {'wall s':>8} {'wall/vid':>8} {'fps':>7} "
             f"{'peak MB':>8} {'x floor':>8} {'cpu/vid':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         if "error" in r:
-            print(f"{r['what']:<22} {r['quality']:>1}  ERROR {r['error']}")
+            print(f"{name(r):<{width}} {r['quality']:>1}  ERROR {r['error']}")
             continue
-        print(f"{r['what']:<22} {r['quality']:>1} {r['video_s']:8.1f} {r['wall_s']:8.1f} "
+        print(f"{name(r):<{width}} {r['quality']:>1} {r['video_s']:8.1f} {r['wall_s']:8.1f} "
               f"{r['wall_per_video_s']:8.3f} {r['fps']:7.1f} {r['peak_mb']:8.0f} {r['ratio_to_floor']:8.2f} "
               f"{r['cpu_per_video_s']:8.3f}")
     print(f"\nload average during the run (1, 5, 15 min): "
@@ -159,10 +246,10 @@ def main() -> None:
     for r in ok:
         if r["what"].startswith("preview"):
             verdict = "ok" if r["wall_s"] < 10 else "over"
-            print(f"target preview < 10 s wall: {r['what'][8:]:<14} {r['wall_s']:.1f} s {verdict}")
+            print(f"target preview < 10 s wall: {name(r)[8:]:<14} {r['wall_s']:.1f} s {verdict}")
         elif r["quality"] == "l" and not r["what"].startswith("lecture"):
             verdict = "ok" if r["wall_per_video_s"] <= 0.25 else "over"
-            print(f"target -ql <= 0.25 s wall per video s: {r['what']:<14} "
+            print(f"target -ql <= 0.25 s wall per video s: {name(r):<14} "
                   f"{r['wall_per_video_s']:.3f} {verdict}")
         if r["quality"] == "h" and r["what"].startswith("lecture"):
             verdict = "ok" if r["ratio_to_floor"] <= 1.5 else "over"
@@ -170,11 +257,25 @@ def main() -> None:
     if ok:
         peak = max(r["peak_mb"] for r in ok)
         print(f"target peak memory < 2048 MB: {peak:.0f} MB {'ok' if peak < 2048 else 'over'}")
+    ratios = compare(rows, base, wide) if args.compare_hidden else []
+    if ratios:
+        print(f"\n{wide} against {base} (target: wall time at most 1.3x)")
+        print(f"{'what':<22} {'q':>1} {'base s':>8} {'wide s':>8} {'wall x':>7} {'cpu x':>7} "
+              f"{'video x':>7}")
+        for c in ratios:
+            verdict = "ok" if c["wall_ratio"] <= 1.3 else "over"
+            print(f"{c['what']:<22} {c['quality']:>1} {c['base_wall_s']:8.1f} "
+                  f"{c['wide_wall_s']:8.1f} {c['wall_ratio']:7.2f} {c['cpu_ratio']:7.2f} "
+                  f"{c['video_ratio']:7.2f} {verdict}")
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform()},
               "load_average": os.getloadavg(),
               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "fast": args.fast,
-              "jobs": args.jobs, "vector_captions": args.vector_captions, "rows": rows}
+              "jobs": args.jobs, "vector_captions": args.vector_captions,
+              "weights": ({base: args.weights or "default",
+                           **({wide: "untrained, torch.manual_seed(0)"} if wide else {})}
+                          if labelled else None),
+              "rows": rows, "compare_hidden": ratios or None}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2))
     print(f"\nresults written to {args.json}")
