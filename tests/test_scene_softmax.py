@@ -205,3 +205,22 @@ def test_softmax_last_frame_bars(tmp_path, trace, lang):
     px, py = scene_to_pixel(sm.LOGIT_X - sm.CELL_W * 0.4, y)
     assert np.abs(img[py, px] - colors.logit_rgb(d.logits)[d.top] * 255).max() < 30
     assert inside_frame(r.scene_object) == []
+
+
+@pytest.mark.parametrize("lo, hi", [(-8.5, 2.5), (-18.5, 1.5), (-60.5, 3.5)])
+def test_z_axis_numbers_never_touch(lo, hi, monkeypatch):
+    """Wide logit ranges (an own model's logits reach -18 and lower) thin out the z ticks."""
+    from manim import Line
+
+    from cnnanim.output.render import configure_scene
+
+    monkeypatch.setattr(sm.Softmax, "plot_range", property(lambda self: (lo, hi, 3.0)))
+    scene = configure_scene(sm.Softmax, voice="none")()
+    scene.setup()
+    axis_y = scene.plot_xy(0)[1]
+    labels = sorted((m for m in scene.get_axes()[2]
+                     if not isinstance(m, Line) and m.get_center()[1] < axis_y - 0.1),
+                    key=lambda m: m.get_left()[0])
+    assert len(labels) >= 3
+    for a, b in zip(labels, labels[1:]):
+        assert a.get_right()[0] + 0.05 < b.get_left()[0]

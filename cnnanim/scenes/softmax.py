@@ -329,7 +329,8 @@ class Softmax(CnnScene):
         xz = Line(self.plot_xy(lo), self.plot_xy(hi), stroke_width=2, color=colors.INK)
         yv = Line(self.plot_xy(0), self.plot_xy(0, top), stroke_width=2, color=colors.INK)
         ticks = VGroup()
-        step = 2 if hi - lo > 8 else 1
+        # whole-number ticks, at most about 6 labels: 1, 2, 5, 10 ... (logits down to -18 fit)
+        step = 1 if hi - lo <= 8 else max(2, int(nice_step((hi - lo) / 6)))
         for k in range(int(np.ceil(lo / step)) * step, int(np.floor(hi)) + 1, step):
             p = self.plot_xy(k)
             ticks.add(Line(p + UP * 0.07, p + DOWN * 0.07, stroke_width=2, color=colors.INK),
