@@ -264,7 +264,7 @@ def test_slide_mobjects_show_the_strings(layer):
             ["Σ" + scene.channel_name(c).replace(" ", "") for c in (0, 1)]
         _check_addition(scene, col, s["addition"])
         marked += s["addition"].rounded
-        assert abs(float(s["total"]) - float(scene.stage.output[2, win.row, win.col])) < 0.0051
+        assert s["total"] == _as_shown(float(scene.stage.output[2, win.row, win.col]), s["total"])
     assert marked  # the sample holds rounded totals, so the mark is drawn
 
 
@@ -284,7 +284,13 @@ def test_deep_mobjects_show_the_strings():
         sums = scene.get_sum_labels(cards, win)
         assert [t[1].text for t in sums] == s["sums"]
         _check_addition(scene, scene.get_total(win, cards, out_map), s["addition"])
-        assert abs(float(s["total"]) - float(st.output[1, win.row, win.col])) <= 0.0051
+        assert s["total"] == _as_shown(float(st.output[1, win.row, win.col]), s["total"])
+
+
+def _as_shown(value: float, shown: str) -> str:
+    """``value`` formatted with as many decimals as ``shown`` has: a shown total is the trace
+    value, exactly as formatted."""
+    return fmt(value, len(shown.split(".")[1]) if "." in shown else 0)
 
 
 def _inside_safe_area(group, what: str) -> None:
