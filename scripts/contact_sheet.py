@@ -53,10 +53,20 @@ def frames_at(video: Path, times: list[float], width: int) -> list[Image.Image]:
     return out
 
 
+def label_font(size: int = 12) -> ImageFont.ImageFont:
+    """A font for the labels that also draws Chinese captions (Noto Sans CJK, which Chinese
+    lectures need anyway), else Pillow's default."""
+    for path in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                 "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf"):
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
 def sheet(images: list[Image.Image], labels: list[str], cols: int) -> Image.Image:
     """Tile ``images`` with a label under each."""
     w, h = images[0].size
-    font = ImageFont.load_default()
+    font = label_font()
     rows = math.ceil(len(images) / cols)
     page = Image.new("RGB", (cols * (w + 8) + 8, rows * (h + 22) + 8), "#777777")
     draw = ImageDraw.Draw(page)

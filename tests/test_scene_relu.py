@@ -162,7 +162,7 @@ def test_zh_caption_keeps_numbers_whole():
 
     text = Relu.NARRATION["apply"]["zh"].format(neg="-1.29", pos="0.86")
     lines = wrap_text(text, "zh").split("\n")
-    assert "".join(lines) == text
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     for n in ("-1.29", "0.86"):  # every occurrence sits whole on one line
         assert sum(line.count(n) for line in lines) == text.count(n)
 
@@ -173,5 +173,17 @@ def test_zh_caption_never_starts_a_line_with_punctuation():
     text = "填充、卷积核大小和步幅决定输出大小：3×3 的卷积核，步幅 1，填充 0，把 64 像素变成 62。"
     for width in range(8, 30):
         lines = wrap_text(text, "zh", width).split("\n")
-        assert "".join(lines) == text
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # only break spaces go
         assert not any(line[0] in "，。、；：？！" for line in lines), (width, lines)
+        assert all(line == line.strip() for line in lines), (width, lines)
+
+
+def test_zh_caption_drops_the_space_at_a_line_break():
+    from cnnanim.draw.text import wrap_text
+
+    text = "每张输入图都配有它自己的 3×3 卷积核，权重是学出来的。3 个输入乘以 10 个神经元，这一层共有 30 个卷积核。"
+    for width in range(8, 30):
+        lines = wrap_text(text, "zh", width).split("\n")
+        assert all(line and line == line.strip() for line in lines), (width, lines)
+        # a space survives only inside a line, never at a break
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")

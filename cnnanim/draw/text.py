@@ -134,8 +134,11 @@ def wrap_text(text: str, lang: str, width: int | None = None) -> str:
             inside_word = _is_word_char(ch) and _is_word_char(nxt)
             held = nxt in _NO_LINE_START or ch in _NO_LINE_END
             if len(cur) >= width and nxt and not held and not inside_word:
-                lines.append(cur)
+                lines.append(cur.rstrip())
                 cur = ""
+            elif not cur.strip():
+                cur = ""  # a line never starts with a space ("30 个" broken after 30)
+        cur = cur.rstrip()
         if cur:
             if lines and len(cur) <= 2:  # keep trailing punctuation with its line
                 lines[-1] += cur
