@@ -175,3 +175,28 @@ def test_join_parts_remux_or_reencode(tmp_path, monkeypatch, remux):
         assert abs(float(a.duration * a.time_base) - 2 * d) < 0.1
         assert sum(1 for _ in c.decode(v)) == round(2 * d * 15)
         assert [ch["metadata"]["title"] for ch in c.chapters()] == ["A", "B"]
+
+
+def _frames(path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="gray") for f in c.decode(video=0)]
+
+
+def test_parts_rendered_in_worker_processes_fade_out_like_one_process(tmp_path):
+    """-j 2 (the default on two cores) renders each part in a worker; the worker must get every
+    setting of the lecture, the fade-out at each part's end included (it once got only the
+    photo, weights and voice, and every chapter ended with a cut to white)."""
+    storyboard = (Chapter("input", {"en": "Input", "zh": "输入"}, ("input",)),)
+    one = make_lecture(voice="none", output=tmp_path / "one" / "l.mp4", chapters=storyboard,
+                       progress=False, jobs=1)
+    two = make_lecture(voice="none", output=tmp_path / "two" / "l.mp4", chapters=storyboard,
+                       progress=False, jobs=2)
+    a, b = _frames(one.path), _frames(two.path)
+    assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+    rate = len(a) / one.duration
+    content = slice(0, int(a[0].shape[0] * 0.8))  # above the caption band
+    for p in two.parts:  # the card, then the scene: each ends on the white page
+        last = a[round((p.start + p.duration) * rate) - 1][content]
+        before = a[round((p.start + p.duration - 0.6) * rate)][content]
+        assert (last < 200).mean() < 0.001, p.name
+        assert (before < 200).mean() > 0.01, p.name

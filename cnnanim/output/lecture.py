@@ -482,13 +482,15 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                 from cnnanim.output.workers import WorkerPool
 
                 pool = WorkerPool(min(workers, len(jobs)))
+                # the same settings as in this process (the fade-out at each part's end
+                # included), with paths a worker can open
+                worker_settings = {k: v for k, v in settings.items() if k != "lang"}
+                worker_settings.update(image=shareable(image), weights=shareable(weights))
                 for k, (ch, name, cls) in enumerate(jobs):
                     if cls not in futures:  # a scene played twice (the overview): rendered once
                         futures[cls] = pool.submit(_render_part_worker, specs[k],
                                                    tmp / f"{k:02d}-{name}.mp4", quality, lang,
-                                                   fast, dict(image=shareable(image),
-                                                              weights=shareable(weights),
-                                                              voice=voice))
+                                                   fast, worker_settings)
             for k, (ch, name, cls) in enumerate(jobs):
                 if bar:
                     bar(k, f"{ch.key}: {name} ({spoken})")
