@@ -20,6 +20,7 @@ from cnnanim.speech import espeak, voice
 from cnnanim.speech.narration import (
     MIN_BEAT,
     PAUSE,
+    Beat,
     beat_duration,
     check_lang,
     estimate_duration,
@@ -290,3 +291,11 @@ def test_piper_gives_the_same_clip_for_the_same_text(tmp_path):
         paths.append(out)
     a, b = (open(p, "rb").read() for p in paths)
     assert a == b and len(a) > 10_000
+
+
+def test_beat_part_is_a_share_of_the_beat_at_most_a_cap():
+    b = Beat("k", "A sentence.", duration=12.0)
+    assert b.part(0.25) == pytest.approx(3.0)
+    assert b.part(0.25, at_most=1.0) == pytest.approx(1.0)  # a long beat: the cap
+    assert b.part(0.05, at_most=1.0) == pytest.approx(0.6)  # a short share stays
+    assert b.part(0.0, at_most=1.0) == pytest.approx(1 / 60)  # never a zero-length play

@@ -344,7 +344,7 @@ class CnnScene(Scene):
         :data:`OPENING_TIME` of beat ``b``'s start: no sentence is said over a blank page."""
         from manim import FadeIn
 
-        self.play(*[FadeIn(m) for m in mobjects], run_time=min(OPENING_TIME, b.part(0.3)))
+        self.play(*[FadeIn(m) for m in mobjects], run_time=b.part(0.3, at_most=OPENING_TIME))
 
     def wait_for_words(self, b: Beat, start: float, words: str) -> None:
         """Wait until the caption cue of beat ``b`` (begun at ``start``) that holds ``words`` is

@@ -76,7 +76,7 @@ QUICK = 0.6
 
 def quick(b: Beat, fraction: float) -> float:
     """``fraction`` of beat ``b``, but at most :data:`QUICK` seconds."""
-    return min(b.part(fraction), QUICK)
+    return b.part(fraction, at_most=QUICK)
 
 
 def one_or_many(key: str, n: int) -> str:
@@ -542,9 +542,9 @@ class ConvElastic(ConvScene):
                        **self.count_values()) as b:
             start = self.renderer.time
             # the kernels are what the sentence begins with: on screen within 2 s in any language
-            self.play(ReplacementTransform(big, small), run_time=min(b.part(0.15), 0.8))
+            self.play(ReplacementTransform(big, small), run_time=b.part(0.15, at_most=0.8))
             self.play(*[FadeIn(a) for a in arrows[0::2]], *[GrowFromCenter(r[2]) for r in rows],
-                      FadeIn(headers[:2]), run_time=min(b.part(0.25), 1.0))
+                      FadeIn(headers[:2]), run_time=b.part(0.25, at_most=1.0))
             self.wait_for_words(b, start, f"{d.n_out} ")  # "... times 10 neurons ..."
             self.play(FadeIn(count), run_time=quick(b, 0.1))
 
@@ -1020,14 +1020,14 @@ class ConvDeep(ConvScene):
         with self.beat("kernels", neuron=self.neuron, k=self.k, n_in=c_in,
                        kernels=plural(c_in, "kernel"),
                        n_weights=self.n_weights) as b:
-            self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=min(b.part(0.3), 1.2))
+            self.play(*[GrowFromCenter(c[1]) for c in cards], run_time=b.part(0.3, at_most=1.2))
             self.play(FadeIn(out_map), FadeIn(out_label), run_time=quick(b, 0.2))
 
         first, s = self.steps[0], strings[0]
         boxes, sums, col, cell, leader = self.get_step(cards, out_map, first)
         with self.beat("sums", row=first.row, col=first.col, n_in=c_in,
                        sums=plural(c_in, "channel sum")) as b:
-            self.play(Create(boxes), run_time=min(b.part(0.2), 1.0))
+            self.play(Create(boxes), run_time=b.part(0.2, at_most=1.0))
             self.play(FadeIn(sums), run_time=quick(b, 0.2))
         with self.beat(one_or_many("total", c_in), n_in=c_in, bias=s["bias"],
                        value=s["total"]) as b:

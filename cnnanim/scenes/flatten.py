@@ -144,7 +144,7 @@ class Flatten(CnnScene):
             f2 = self.get_logit_formula(1, full=False).next_to(f1, DOWN, buff=F2_GAP).align_to(
                 f1, LEFT)
             with self.beat("other", cls2=cls2, logit2=self.sums[1].total) as b:
-                self.play(FadeIn(f2), run_time=min(b.part(0.3), 1.0))
+                self.play(FadeIn(f2), run_time=b.part(0.3, at_most=1.0))
 
     # -- narrated verbs ---------------------------------------------------------------------
     def unroll_rows(self, big: FeatureMap, segment: Group, run_time: float) -> None:

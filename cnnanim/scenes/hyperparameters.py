@@ -365,10 +365,10 @@ class HyperScene(CnnScene):
         left = plural(ch.leftover, "column") + " and " + plural(ch.leftover, "row")
         with self.beat("fail_leftover", left=left, count=ch.leftover) as b:
             self.play(FadeOut(ghost), FadeIn(marks, lag_ratio=0.02),
-                      run_time=min(b.part(0.4), 1.5))
+                      run_time=b.part(0.4, at_most=1.5))
         fraction = f"{ch.exact.numerator}/{ch.exact.denominator}"
         with self.beat("fail_fraction", fraction=fraction) as b:
-            self.play(Write(self.get_formula(ex, LEFTOVER)), run_time=min(b.part(0.4), 1.5))
+            self.play(Write(self.get_formula(ex, LEFTOVER)), run_time=b.part(0.4, at_most=1.5))
 
 
 # ------------------------------------------------------------------------------------------
@@ -417,7 +417,7 @@ class Padding(HyperScene):
         padded_lab = self.get_size_label(grid, self.n, self.p)
         with self.beat("pad", p=self.p, rings=plural(self.p, "ring"), m=ex.padded_size) as b:
             self.play(FadeIn(grid.padding, lag_ratio=0.02), fade_swap(lab, padded_lab),
-                      run_time=min(b.part(0.5), 1.5))
+                      run_time=b.part(0.5, at_most=1.5))
         out_n = ex.check.output_size
         out = self.get_output_grid(ex, d["vmax"])
         out_lab = self.get_output_label(out, out_n)
@@ -633,7 +633,7 @@ class Stride(HyperScene):
         with self.beat("formula", formula=size_formula(exs.check)) as b:
             self.add(marker)
             self.bring_to_front(formula)
-            self.play(FadeIn(marker), FadeIn(general), run_time=min(b.part(0.2), 1.0))
+            self.play(FadeIn(marker), FadeIn(general), run_time=b.part(0.2, at_most=1.0))
 
 
 class InvalidConv(HyperScene):
@@ -749,7 +749,7 @@ class PaddingSeed(CnnScene):
                       Create(arrow), FadeIn(arrow_lab), FadeIn(placeholder), run_time=b.part(0.3))
         with self.beat("keep", neuron=self.neuron, m=d["m"]) as b:
             self.play(FadeOut(placeholder), FadeIn(fmap), FadeIn(map_lab), Create(out_cell),
-                      run_time=min(b.part(0.3), 1.5))
+                      run_time=b.part(0.3, at_most=1.5))
             self.play(Write(formula), run_time=b.part(0.3))
 
 

@@ -92,9 +92,13 @@ class Beat:
     #: The spoken clip (:class:`cnnanim.speech.voice.Clip`) with its word timings, when a voice is used.
     clip: object | None = field(default=None, repr=False)
 
-    def part(self, fraction: float) -> float:
-        """A fraction of the beat's duration, for one animation inside it."""
-        return max(1 / 60, self.duration * fraction)
+    def part(self, fraction: float, at_most: float | None = None) -> float:
+        """A fraction of the beat's duration, for one animation inside it; at most ``at_most``
+        seconds (what a sentence begins by naming comes as quickly in a long beat)."""
+        t = self.duration * fraction
+        if at_most is not None:
+            t = min(t, at_most)
+        return max(1 / 60, t)
 
     def cues(self) -> list[tuple[float, float, str]]:
         """Subtitle cues as (start, end, text) offsets from the beat's start.
