@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -225,16 +224,16 @@ def _part_spec(ch: Chapter, name: str, cls: type, number: int, total: int, known
     return None
 
 
-def _render_part_worker(spec, out: Path, quality: str, lang: str, fast: bool, settings: dict):
+def _render_part_worker(spec, out: Path, quality: str, fast: bool, settings: dict):
     """render_part in a worker process: rebuilds the part's class from ``spec``."""
     if spec[0] == "card":
         _, key, title, number, total = spec
-        cls = title_card(Chapter(key, title, ()), number, total, lang)
+        cls = title_card(Chapter(key, title, ()), number, total, settings["lang"])
     else:
         from cnnanim.scenes.registry import get_scene
 
         cls = get_scene(spec[1])
-    r = render_part(cls, out, quality, fast=fast, lang=lang, **settings)
+    r = render_part(cls, out, quality, fast=fast, **settings)
     return r.video, r.subtitles, r.beats
 
 
@@ -469,7 +468,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
     created = check_output_folder(out.parent)
     with writing(out, created) as w:
         try:
-            w.tmp = tmp = Path(tempfile.mkdtemp(prefix=".cnnanim-lecture-", dir=out.parent))
+            w.tmp = tmp = temp_folder(".cnnanim-lecture-", out.parent)
         except OSError as e:
             raise CnnanimError(f"cannot write to {out.parent}: {e.strerror or e}") from None
         parts: list[Part] = []
@@ -482,15 +481,13 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
                 from cnnanim.output.workers import WorkerPool
 
                 pool = WorkerPool(min(workers, len(jobs)))
-                # the same settings as in this process (the fade-out at each part's end
-                # included), with paths a worker can open
-                worker_settings = {k: v for k, v in settings.items() if k != "lang"}
-                worker_settings.update(image=shareable(image), weights=shareable(weights))
+                # the same settings as in this process, with paths a worker can open
+                shared = dict(settings, image=shareable(image), weights=shareable(weights))
                 for k, (ch, name, cls) in enumerate(jobs):
                     if cls not in futures:  # a scene played twice (the overview): rendered once
                         futures[cls] = pool.submit(_render_part_worker, specs[k],
-                                                   tmp / f"{k:02d}-{name}.mp4", quality, lang,
-                                                   fast, worker_settings)
+                                                   tmp / f"{k:02d}-{name}.mp4", quality, fast,
+                                                   shared)
             for k, (ch, name, cls) in enumerate(jobs):
                 if bar:
                     bar(k, f"{ch.key}: {name} ({spoken})")
