@@ -131,6 +131,12 @@ def shareable(path: str | os.PathLike | None) -> str | os.PathLike | None:
     return str(copy)
 
 
+def shareable_settings(settings: dict) -> dict:
+    """``settings`` for a worker process: its ``image`` and ``weights`` made :func:`shareable`."""
+    return dict(settings, image=shareable(settings.get("image")),
+                weights=shareable(settings.get("weights")))
+
+
 def media_dir() -> Path:
     """Default output folder (``$CNNANIM_MEDIA`` overrides): ``media/`` in the current folder."""
     env = os.environ.get("CNNANIM_MEDIA")

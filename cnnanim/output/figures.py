@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cnnanim.draw.layout import FRAME_HEIGHT, FRAME_WIDTH
 from cnnanim.errors import CnnanimError
-from cnnanim.files import atomic_write, media_dir, scratch_dir, shareable
+from cnnanim.files import atomic_write, media_dir, scratch_dir, shareable_settings
 from cnnanim.output import gif as gifmod
 from cnnanim.output.partial import BeatSpan, Drawn, Timeline, part_scene, union_box
 
@@ -539,7 +539,7 @@ def render_kit(folder, *, fmt: str = "gif", image=None, weights=None, lang: str 
         if jobs > 1 and len(order) > 1:
             from cnnanim.output.workers import WorkerPool
 
-            shared = dict(settings, image=shareable(image), weights=shareable(weights))
+            shared = shareable_settings(settings)
             with WorkerPool(min(jobs, len(order))) as pool:  # Ctrl-C, SIGTERM: all workers stop
                 futures = [pool.submit(_render_kit_scene, g, str(folder), suffix, shared)
                            for g in order]

@@ -35,7 +35,7 @@ from cnnanim.files import (
     atomic_write,
     check_output_file,
     scratch_dir,
-    shareable,
+    shareable_settings,
     temp_folder,
 )
 from cnnanim.output.progress import Progress
@@ -482,7 +482,7 @@ def make_lecture(lang: str = "en", quality: str = "l", image=None, weights=None,
 
                 pool = WorkerPool(min(workers, len(jobs)))
                 # the same settings as in this process, with paths a worker can open
-                shared = dict(settings, image=shareable(image), weights=shareable(weights))
+                shared = shareable_settings(settings)
                 for k, (ch, name, cls) in enumerate(jobs):
                     if cls not in futures:  # a scene played twice (the overview): rendered once
                         futures[cls] = pool.submit(_render_part_worker, specs[k],

@@ -27,7 +27,7 @@ from cnnanim.files import (
     check_output_file,
     media_dir,
     scratch_dir,
-    shareable,
+    shareable_settings,
     temp_folder,
     write_error,
 )
@@ -543,9 +543,8 @@ def render_scenes(names, *, fmt: str | None = None, output: str | os.PathLike | 
         from cnnanim.scenes.registry import get_scene
 
         if jobs > 1 and len(names) > 1 and all(importable(get_scene(n)) for n in names):
-            shared = {k: shareable(options.get(k)) for k in ("image", "weights")}
             return _render_parallel(names, outs, min(jobs, len(names)), progress, fmt=fmt,
-                                    quality=quality, lang=lang, **{**options, **shared})
+                                    quality=quality, lang=lang, **shareable_settings(options))
         results = []
         for i, n in enumerate(names):
             if progress:
